@@ -1,0 +1,262 @@
+"""Rolling-origin backtest over vintages.
+
+At each origin date (a date on which the indicator's data changed), every forecaster sees only
+the as-of view of that date and forecasts the figures published later: each new figure (a
+source and period not yet visible at the origin) is a target, and the forecaster predicts what
+*that source* will report. Points are scored with CRPS (scoringrules' fair/pwm estimator) and
+central-interval coverage; bounds ("more than 30%") are skipped for CRPS (CRPS is undefined on
+a bound), so every forecaster is scored on the same targets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chipcast.data import Registry, as_of
+from chipcast.evaluate.baselines import BASELINES
+from chipcast.evaluate.probability import indicator_seed
+from chipcast.evaluate.scores import binomial_interval, score_against_observation
+from chipcast.models.base import settings_for
+from chipcast.schema import Indicator
+
+MIN_POINTS = 2  # an origin needs at least this many visible figures
+N_BASELINE_SAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Origin:
+    indicator: str
+    date: dt.date
+    targets: pd.DataFrame  # later figures to forecast
+
+
+def origins_for(
+    obs: pd.DataFrame, max_origins: int | None = None, today: dt.date | None = None
+) -> list[Origin]:
+    """Every vintage date with enough data before it and new figures after it (latest last)."""
+    if obs.empty:
+        return []
+    out = []
+    for date in sorted(obs["published"].unique()):
+        d = pd.Timestamp(date)
+        if today is not None and d.date() > today:
+            continue
+        visible = as_of(obs, d)
+        if len(visible) < MIN_POINTS:
+            continue
+        later = obs[obs["published"] > d]
+        if today is not None:
+            later = later[later["published"] <= pd.Timestamp(today)]
+        seen = set(
+            zip(visible["source"], visible["period_start"], visible["period_end"], strict=True)
+        )
+        keys = zip(later["source"], later["period_start"], later["period_end"], strict=True)
+        new = later.loc[np.array([k not in seen for k in keys], dtype=bool)]
+        # the first publication of each new figure is the forecast target
+        new = new.sort_values("published").groupby(["source", "period_start", "period_end"]).head(1)
+        if new.empty:
+            continue
+        out.append(Origin(str(obs["indicator"].iloc[0]), d.date(), new.reset_index(drop=True)))
+    if max_origins is not None:
+        out = out[-max_origins:]
+    return out
+
+
+def _target_draws(arr, indicator: Indicator, row: pd.Series) -> np.ndarray:
+    """Draws for a target figure: its period, or the sum over its span for flows."""
+    periods = pd.DatetimeIndex(arr["period"].values)
+    end = np.searchsorted(periods.values, row["period_end"].to_datetime64(), side="left")
+    end = min(end, len(periods) - 1)
+    if indicator.family in ("growth", "count"):
+        inside = np.flatnonzero((periods >= row["period_start"]) & (periods <= periods[end]))
+        if len(inside) > 1:
+            return np.asarray(arr.isel(period=inside).sum("period").values, dtype=float)
+    return np.asarray(arr.isel(period=end).values, dtype=float)
+
+
+def _grid(indicator: Indicator, visible: pd.DataFrame, targets: pd.DataFrame) -> pd.DatetimeIndex:
+    from chipcast.models import period_grid
+
+    first = min(visible["period_end"].min(), targets["period_start"].min())
+    return period_grid(first, targets["period_end"].max(), indicator.frequency)
+
+
+def backtest_indicator(
+    reg: Registry,
+    indicator_id: str,
+    profile: str = "default",
+    seed: int = 20250717,
+    max_origins: int | None = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """One row per origin, target and forecaster, with CRPS and coverage."""
+    from chipcast.models import fit_indicator
+
+    ind = reg.indicators[indicator_id]
+    obs = reg.indicator_observations(indicator_id)
+    settings = settings_for(profile)
+    rows = []
+    for k, origin in enumerate(origins_for(obs, max_origins, today)):
+        visible = as_of(obs, origin.date)
+        horizon = origin.targets["period_end"].max().date()
+        s = indicator_seed(seed, indicator_id) + k
+        traj = fit_indicator(visible, ind, origin.date, horizon, s, settings)
+        grid = _grid(ind, visible, origin.targets)
+        cache: dict[tuple[str, str], object] = {}
+        for _, row in origin.targets.iterrows():
+            draws = {}
+            if traj is not None and traj.published:
+                draws[ind.family] = _target_draws(traj.series(row["source"]), ind, row)
+            for name, baseline in BASELINES.items():
+                key = (name, row["source"])
+                if key not in cache:
+                    cache[key] = baseline.forecast(
+                        visible, ind, grid, row["source"], N_BASELINE_SAMPLES, s
+                    )
+                draws[name] = _target_draws(cache[key], ind, row)
+            for model, d in draws.items():
+                sc = score_against_observation(d, row, rng=s)
+                rows.append(
+                    {
+                        "indicator": indicator_id,
+                        "origin": origin.date,
+                        "source": row["source"],
+                        "period_end": row["period_end"].date(),
+                        "model": model,
+                        "crps": sc.get("crps", np.nan),
+                        "coverage_50": sc.get("coverage_50", np.nan),
+                        "coverage_80": sc.get("coverage_80", np.nan),
+                        "coverage_95": sc.get("coverage_95", np.nan),
+                        "gated": traj is not None and not traj.published and model == ind.family,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def run_backtest(
+    reg: Registry,
+    indicators: list[str] | None = None,
+    profile: str = "default",
+    seed: int = 20250717,
+    max_origins: int | None = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """Backtest every modelled indicator (or the ones named)."""
+    ids = indicators or sorted(i for i, ind in reg.indicators.items() if ind.family != "none")
+    frames = [backtest_indicator(reg, i, profile, seed, max_origins, today) for i in ids]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(
+            columns=[
+                "indicator",
+                "origin",
+                "source",
+                "period_end",
+                "model",
+                "crps",
+                "coverage_50",
+                "coverage_80",
+                "coverage_95",
+            ]
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Indicator x model: n, mean CRPS, CRPS relative to naive (same targets), coverage."""
+    cols = [
+        "indicator",
+        "model",
+        "n",
+        "crps",
+        "crps_rel_naive",
+        "coverage_50",
+        "coverage_80",
+        "coverage_95",
+    ]
+    if scores.empty:
+        return pd.DataFrame(columns=cols)
+    scored = scores.dropna(subset=["crps"])
+    out = []
+    for (ind, model), df in scored.groupby(["indicator", "model"], sort=True):
+        key = ["origin", "source", "period_end"]
+        naive = scored[(scored["indicator"] == ind) & (scored["model"] == "naive")].set_index(key)[
+            "crps"
+        ]
+        mine = df.set_index(key)["crps"]
+        common = mine.index.intersection(naive.index)
+        rel = (
+            float(mine.loc[common].mean() / naive.loc[common].mean())
+            if len(common) and naive.loc[common].mean() > 0
+            else np.nan
+        )
+        out.append(
+            {
+                "indicator": ind,
+                "model": model,
+                "n": len(df),
+                "crps": float(df["crps"].mean()),
+                "crps_rel_naive": rel,
+                **{c: float(df[c].mean()) for c in ("coverage_50", "coverage_80", "coverage_95")},
+            }
+        )
+    table = pd.DataFrame(out, columns=cols)
+    return table[table["n"] > 0].reset_index(drop=True)
+
+
+def family_summary(table: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per model across indicators: geometric mean of crps_rel_naive, pooled coverage with a 90% interval."""
+    rows = []
+    groups = [(m, [m]) for m in sorted(table["model"].unique())]
+    bayesian = sorted(m for m in table["model"].unique() if m not in BASELINES)
+    if len(bayesian) > 1:
+        groups.append(("bayesian", bayesian))
+    for model, members in groups:
+        df = table[table["model"].isin(members)]
+        rel = df["crps_rel_naive"].dropna()
+        rel = rel[rel > 0]
+        sub = scores[scores["model"].isin(members)].dropna(subset=["coverage_80"])
+        k, n = int(sub["coverage_80"].sum()), len(sub)
+        lo, hi = binomial_interval(k, n, 0.9) if n else (np.nan, np.nan)
+        rows.append(
+            {
+                "model": model,
+                "indicators": len(df),
+                "gmean_crps_rel_naive": float(np.exp(np.log(rel).mean())) if len(rel) else np.nan,
+                "n": n,
+                "coverage_80": k / n if n else np.nan,
+                "coverage_80_lo": lo,
+                "coverage_80_hi": hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_backtest(table: pd.DataFrame, scores: pd.DataFrame | None = None) -> str:
+    """The table a terminal shows: coverage with n and its 90% binomial interval."""
+    lines = [
+        f"{'indicator':40} {'model':12} {'n':>4} {'CRPS':>10} {'rel.naive':>9} {'cov50':>6} {'cov80 [90% CI]':>20} {'cov95':>6}"
+    ]
+    for _, r in table.iterrows():
+        n = int(r["n"])
+        k = round(r["coverage_80"] * n) if pd.notna(r["coverage_80"]) else 0
+        lo, hi = binomial_interval(k, n, 0.9) if n else (np.nan, np.nan)
+        lines.append(
+            f"{r['indicator']:40} {r['model']:12} {n:4d} {r['crps']:10.4g} {r['crps_rel_naive']:9.3f} "
+            f"{r['coverage_50']:6.2f} {r['coverage_80']:6.2f} [{lo:.2f}, {hi:.2f}]     {r['coverage_95']:6.2f}"
+        )
+    if scores is not None and not scores.empty:
+        lines.append("")
+        lines.append(
+            "per model, over indicators: geometric mean of CRPS relative to naive; pooled 80% coverage [90% CI]"
+        )
+        for _, r in family_summary(table, scores).iterrows():
+            lines.append(
+                f"  {r['model']:12} gmean rel.naive {r['gmean_crps_rel_naive']:.3f}  cov80 {r['coverage_80']:.2f} "
+                f"[{r['coverage_80_lo']:.2f}, {r['coverage_80_hi']:.2f}] (n={r['n']})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""From an indicator's trajectory to a forecast for each claim that it settles.
+
+- threshold claims: P(claim) is the share of posterior predictive draws of the resolution
+  source's figure at the target period (or its sum over the claim's window) that satisfy the
+  claim;
+- value claims: predictive quantiles of that figure, and where the claimant's value falls in
+  the predictive distribution (its PIT);
+- event claims: the researcher's judgmental probability, recorded as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chipcast.models.base import QUANTILES, Trajectory
+from chipcast.schema import Claim
+
+QUANTILE_COLUMNS: tuple[str, ...] = tuple(f"q{round(q * 1000):03d}" for q in QUANTILES)
+
+
+def indicator_seed(base_seed: int, indicator: str) -> int:
+    """A per-indicator seed that is stable across runs, machines and Python hash salts."""
+    return (base_seed + zlib.crc32(indicator.encode())) % (2**32)
+
+
+@dataclass
+class ClaimForecast:
+    """The forecast issued for one claim at one as-of date."""
+
+    claim_id: str
+    kind: str
+    forecaster: str  # model | judgment
+    model: str
+    model_version: str
+    probability: float | None
+    quantiles: dict[str, float] = field(default_factory=dict)
+    mean: float | None = None
+    claimant_pit: float | None = None
+    gated: bool = False
+    note: str = ""
+
+
+def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
+    """Draws of the figure that settles `claim`: the resolution source's report at the target."""
+    assert claim.resolution is not None and claim.target_period is not None
+    series = trajectory.series(claim.resolution.source)
+    periods = trajectory.periods
+    target = pd.Timestamp(claim.target_period)
+    if claim.aggregate is not None:
+        start = pd.Timestamp(claim.window_start)
+        inside = (periods >= start) & (periods <= target)
+        if not inside.any():
+            raise ValueError(
+                f"claim {claim.id}: no modelled period in {start.date()}..{target.date()}"
+            )
+        if periods[inside].max() < target - pd.Timedelta(days=31):
+            raise ValueError(f"claim {claim.id}: the trajectory ends before {target.date()}")
+        window = series.isel(period=np.flatnonzero(inside))
+        agg = window.sum("period") if claim.aggregate == "sum" else window.mean("period")
+        return np.asarray(agg.values, dtype=float)
+    # the modelled period containing the target (fiscal periods snap to the grid)
+    idx = int(np.searchsorted(periods.values, target.to_datetime64(), side="left"))
+    if idx >= len(periods):
+        raise ValueError(
+            f"claim {claim.id}: the trajectory ends ({periods[-1].date()}) before {target.date()}"
+        )
+    return np.asarray(series.isel(period=idx).values, dtype=float)
+
+
+def _holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+    t = claim.threshold
+    return {">": x > t, ">=": x >= t, "<": x < t, "<=": x <= t}[claim.operator]
+
+
+def forecast_claim(claim: Claim, trajectory: Trajectory | None) -> ClaimForecast | None:
+    """The forecast for one claim, or None when nothing can be said (no model, not checkable)."""
+    if claim.status == "not_checkable":
+        return None
+    if claim.kind == "event":
+        if claim.probability is None:
+            return None
+        return ClaimForecast(
+            claim.id,
+            "event",
+            "judgment",
+            "researcher",
+            "",
+            float(claim.probability),
+            note=claim.probability_note or "",
+        )
+    if trajectory is None:
+        return None
+    draws = target_draws(claim, trajectory)
+    qs = np.quantile(draws, QUANTILES)
+    quantiles = dict(zip(QUANTILE_COLUMNS, (float(q) for q in qs), strict=True))
+    probability = float(np.mean(_holds(claim, draws))) if claim.kind == "threshold" else None
+    pit = float(np.mean(draws <= claim.value)) if claim.kind == "value" else None
+    return ClaimForecast(
+        claim_id=claim.id,
+        kind=claim.kind,
+        forecaster="model",
+        model=trajectory.family,
+        model_version=trajectory.model_version,
+        probability=probability,
+        quantiles=quantiles,
+        mean=float(np.mean(draws)),
+        claimant_pit=pit,
+        gated=not trajectory.published,
+        note="; ".join(trajectory.diagnostics.reasons) if not trajectory.published else "",
+    )
+
+
+def horizon_for(claims: list[Claim], today: dt.date, years_ahead: int = 2) -> dt.date:
+    """How far an indicator's trajectory must reach: its latest target, and two years on."""
+    dates = [c.target_period for c in claims if c.target_period is not None]
+    dates.append(dt.date(today.year + years_ahead, 12, 31))
+    return max(dates)

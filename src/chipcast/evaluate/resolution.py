@@ -1,0 +1,148 @@
+"""Claim resolution: a pure function of the claim, the observations and today.
+
+Threshold and value claims resolve from observations only: the figures from the claim's
+resolution source that cover its target period, as public on `today`. The first such figure
+settles the claim; a later revision re-settles it and the resolution says so. Past its due date
+with no data a claim is `overdue`; past the grace period it is `annulled`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chipcast.schema import Claim
+from chipcast.settle import decide as _decide
+from chipcast.settle import settling_observation
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The state of one claim on one date."""
+
+    claim_id: str
+    status: str
+    outcome: bool | None = None
+    value: float | None = None
+    resolved_on: dt.date | None = None
+    observation: dict[str, object] = field(default_factory=dict)
+    revised: bool = False
+    note: str = ""
+
+    def as_row(self) -> dict[str, object]:
+        return {
+            "claim_id": self.claim_id,
+            "status": self.status,
+            "outcome": self.outcome,
+            "value": self.value,
+            "resolved_on": self.resolved_on,
+            "revised": self.revised,
+            "note": self.note,
+        }
+
+
+def resolve(claim: Claim, observations: pd.DataFrame, today: dt.date) -> Resolution:
+    """Status, outcome and provenance of `claim` on `today`, from data and hand resolutions."""
+    if claim.status == "not_checkable":
+        return Resolution(claim.id, "not_checkable", note=claim.not_checkable_reason or "")
+    if claim.status == "annulled":
+        return Resolution(claim.id, "annulled", note=claim.annulled_reason or "")
+    if claim.kind == "event":
+        return _resolve_event(claim, today)
+    assert claim.resolution is not None
+    observations = observations[observations["indicator"] == claim.indicator]
+    row = settling_observation(claim, observations, today)
+    if row is not None:
+        first = _first_settling(claim, observations, today)
+        value = float(row["value"]) if not pd.isna(row["value"]) else None
+        outcome = None if claim.kind == "value" else _decide(claim, row)
+        revised = first is not None and (
+            first["published"] != row["published"]
+            and (_decide(claim, first) if claim.kind == "threshold" else first["value"])
+            != (outcome if claim.kind == "threshold" else row["value"])
+        )
+        text = _value_text(row)
+        note = f"{row['source']} reported {text} for {row['period_end'].date()} (published {row['published'].date()})"
+        if revised:
+            note += f"; revised from the figure published {first['published'].date()}"
+        return Resolution(
+            claim.id,
+            "resolved",
+            outcome=outcome,
+            value=value,
+            resolved_on=row["published"].date(),
+            observation={
+                "source": row["source"],
+                "period_end": row["period_end"].date(),
+                "published": row["published"].date(),
+                "value": text,
+                "line": int(row["line"]) if not pd.isna(row.get("line", np.nan)) else None,
+            },
+            revised=bool(revised),
+            note=note,
+        )
+    return _by_due_date(
+        claim, today, f"no figure from {claim.resolution.source} for {claim.target_period}"
+    )
+
+
+def _first_settling(claim: Claim, observations: pd.DataFrame, today: dt.date) -> pd.Series | None:
+    """The settling figure as it first stood (its earliest vintage that settled the claim)."""
+    visible = observations[observations["published"] <= pd.Timestamp(today)]
+    for date in sorted(visible["published"].unique()):
+        row = settling_observation(claim, visible, pd.Timestamp(date).date())
+        if row is not None:
+            return row
+    return None
+
+
+def _value_text(row: pd.Series) -> str:
+    c = row["censor"]
+    if c == "point":
+        return f"{row['value']:.6g}"
+    if c == "lower":
+        return f">{row['lower']:.6g}"
+    if c == "upper":
+        return f"<{row['upper']:.6g}"
+    return f"{row['lower']:.6g}..{row['upper']:.6g}"
+
+
+def _resolve_event(claim: Claim, today: dt.date) -> Resolution:
+    out = claim.resolution_outcome
+    if out is not None and out.resolved_on <= today:
+        return Resolution(
+            claim.id,
+            "resolved",
+            outcome=bool(out.outcome),
+            resolved_on=out.resolved_on,
+            observation={"source": out.source, "url": out.url},
+            note=out.note,
+        )
+    return _by_due_date(claim, today, "no hand resolution recorded")
+
+
+def _by_due_date(claim: Claim, today: dt.date, missing: str) -> Resolution:
+    due = claim.due
+    if due is None or today <= due:
+        return Resolution(claim.id, "open")
+    annul_on = due + dt.timedelta(days=claim.grace_days)
+    if today <= annul_on:
+        return Resolution(
+            claim.id, "overdue", note=f"{missing}; due {due}, annulled after {annul_on}"
+        )
+    return Resolution(
+        claim.id,
+        "annulled",
+        note=f"{missing} by {annul_on} ({claim.grace_days} days after it was due on {due})",
+    )
+
+
+def resolve_all(
+    claims: dict[str, Claim], observations: pd.DataFrame, today: dt.date
+) -> pd.DataFrame:
+    """One row per claim: status, outcome, value, when and why."""
+    rows = [resolve(c, observations, today).as_row() for c in claims.values()]
+    return pd.DataFrame(rows, columns=list(Resolution("", "").as_row().keys()))

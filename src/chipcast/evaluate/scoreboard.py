@@ -1,0 +1,251 @@
+"""Scores of every resolved claim, for the model and its reference forecasters.
+
+Recomputed from the history and the data alone, so a revised resolution re-scores.
+
+- Binary claims (threshold, event): Brier and log score, time-averaged over the claim's open
+  life, from the day it was made until the day its settling figure was published; each forecast
+  counts from its issue date until the next one.
+- Value claims: CRPS of the settling figure, time-averaged the same way (the model's CRPS from
+  its stored quantiles; the baselines' from their draws), and the coverage of the model's
+  central intervals in force when the claim closed.
+- Reference forecasters, on the same claims and issue dates: `naive` (persistence) and
+  `statsmodels` (trend regression) from `chipcast.evaluate.baselines`, and the `claimant`:
+  their stated probability when they gave one; otherwise the point they made, i.e. probability 1
+  that a threshold claim holds (the claim as asserted), and the claimed number as a point
+  forecast for a value claim (its CRPS is the absolute error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from chipcast.data import Registry, as_of
+from chipcast.evaluate.baselines import BASELINES
+from chipcast.evaluate.probability import QUANTILE_COLUMNS, indicator_seed
+from chipcast.evaluate.resolution import Resolution, resolve
+from chipcast.evaluate.scores import (
+    crps_from_draws,
+    crps_from_quantiles,
+    interval_coverage,
+    time_averaged,
+)
+from chipcast.models.base import QUANTILES
+from chipcast.schema import Claim
+
+SCORE_COLUMNS = (
+    "claim_id",
+    "forecaster",
+    "brier",
+    "log_score",
+    "crps",
+    "days",
+    "n_forecasts",
+    "last_probability",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+)
+N_SAMPLES = 2000
+
+
+def _window_periods(claim: Claim, frequency: str) -> pd.DatetimeIndex:
+    from chipcast.models import period_grid
+
+    if claim.aggregate:
+        return period_grid(claim.window_start, claim.target_period, frequency)
+    return pd.DatetimeIndex([pd.Timestamp(claim.target_period)])
+
+
+def _baseline_draws(
+    reg: Registry, claim: Claim, name: str, date: pd.Timestamp, seed: int
+) -> np.ndarray | None:
+    ind = reg.indicators[claim.indicator]
+    obs = as_of(reg.indicator_observations(claim.indicator), date)
+    if obs.empty:
+        return None
+    periods = _window_periods(claim, ind.frequency)
+    source = None if claim.resolution.source == "any" else claim.resolution.source
+    arr = BASELINES[name].forecast(
+        obs, ind, periods, source, N_SAMPLES, indicator_seed(seed, claim.id)
+    )
+    values = np.asarray(arr.values, dtype=float)
+    return values.sum(axis=1) if claim.aggregate == "sum" else values[:, -1]
+
+
+def _binary_row(
+    cid: str, forecaster: str, fc: pd.DataFrame, res: Resolution, open_from: dt.date
+) -> dict[str, object]:
+    b = time_averaged(fc, bool(res.outcome), open_from, res.resolved_on, "brier")
+    lg = time_averaged(fc, bool(res.outcome), open_from, res.resolved_on, "log")
+    return {
+        "claim_id": cid,
+        "forecaster": forecaster,
+        "brier": b.score,
+        "log_score": lg.score,
+        "days": b.days,
+        "n_forecasts": len(fc),
+        "last_probability": float(fc["probability"].iloc[-1]),
+    }
+
+
+def _numeric_row(
+    cid: str, forecaster: str, issued: list, crps: list[float], res: Resolution, open_from: dt.date
+) -> dict[str, object]:
+    fc = pd.DataFrame({"issued_on": issued, "probability": crps})
+    t = time_averaged(fc, 0, open_from, res.resolved_on, lambda s, _o: s)
+    return {
+        "claim_id": cid,
+        "forecaster": forecaster,
+        "crps": t.score,
+        "days": t.days,
+        "n_forecasts": len(fc),
+    }
+
+
+def score_claim(
+    reg: Registry, claim: Claim, res: Resolution, history: pd.DataFrame, seed: int = 20250717
+) -> list[dict[str, object]]:
+    """Rows for one resolved claim: the system's forecasts and each reference forecaster."""
+    if res.status != "resolved" or res.resolved_on is None:
+        return []
+    hist = (
+        history[history["claim_id"] == claim.id].sort_values("issued_on")
+        if not history.empty
+        else history
+    )
+    open_from = claim.made_on
+    rows: list[dict[str, object]] = []
+    issue_dates = list(hist["issued_on"]) if len(hist) else [pd.Timestamp(open_from)]
+    if claim.kind in ("threshold", "event"):
+        if res.outcome is None:
+            return []
+        if len(hist):
+            rows.append(
+                _binary_row(
+                    claim.id,
+                    str(hist["forecaster"].iloc[-1]),
+                    hist[["issued_on", "probability"]],
+                    res,
+                    open_from,
+                )
+            )
+        if claim.kind == "threshold":
+            for name in BASELINES:
+                ps = []
+                for d in issue_dates:
+                    draws = _baseline_draws(reg, claim, name, pd.Timestamp(d), seed)
+                    ps.append(
+                        np.nan if draws is None else float(np.mean([claim.holds(x) for x in draws]))
+                    )
+                fc = pd.DataFrame({"issued_on": issue_dates, "probability": ps}).dropna()
+                if len(fc):
+                    rows.append(_binary_row(claim.id, name, fc, res, open_from))
+        p = claim.stated_probability if claim.stated_probability is not None else 1.0
+        rows.append(
+            _binary_row(
+                claim.id,
+                "claimant",
+                pd.DataFrame({"issued_on": [pd.Timestamp(open_from)], "probability": [p]}),
+                res,
+                open_from,
+            )
+        )
+    elif claim.kind == "value" and res.value is not None:
+        y = float(res.value)
+        levels = np.asarray(QUANTILES)
+        if len(hist):
+            qv = hist[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
+            crps = [float(crps_from_quantiles(levels, q, y)) for q in qv]
+            row = _numeric_row(claim.id, "model", list(hist["issued_on"]), crps, res, open_from)
+            last = hist[hist["issued_on"] < pd.Timestamp(res.resolved_on)]
+            if len(last):
+                cov = interval_coverage(
+                    last[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)[-1],
+                    y,
+                    (0.5, 0.8, 0.95),
+                    quantile_levels=levels,
+                )
+                row.update({f"coverage_{round(k * 100)}": float(v) for k, v in cov.items()})
+            rows.append(row)
+        for name in BASELINES:
+            crps, dates = [], []
+            for d in issue_dates:
+                draws = _baseline_draws(reg, claim, name, pd.Timestamp(d), seed)
+                if draws is not None:
+                    crps.append(float(crps_from_draws(draws, y)))
+                    dates.append(d)
+            if crps:
+                rows.append(_numeric_row(claim.id, name, dates, crps, res, open_from))
+        rows.append(
+            _numeric_row(
+                claim.id,
+                "claimant",
+                [pd.Timestamp(open_from)],
+                [abs(float(claim.value) - y)],
+                res,
+                open_from,
+            )
+        )
+    return rows
+
+
+def claim_scores(
+    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = 20250717
+) -> pd.DataFrame:
+    """Scores of every resolved claim, one row per claim and forecaster."""
+    rows = []
+    for claim in sorted(reg.claims.values(), key=lambda c: c.id):
+        res = resolve(claim, reg.observations, today)
+        if res.status == "resolved":
+            rows += score_claim(reg, claim, res, history, seed)
+    df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    return df
+
+
+def reliability_inputs(history: pd.DataFrame, reg: Registry, today: dt.date) -> pd.DataFrame:
+    """(probability, outcome) of the last forecast before each binary claim resolved."""
+    rows = []
+    for claim in reg.claims.values():
+        if claim.kind not in ("threshold", "event"):
+            continue
+        res = resolve(claim, reg.observations, today)
+        if res.status != "resolved" or res.outcome is None or history.empty:
+            continue
+        h = history[
+            (history["claim_id"] == claim.id)
+            & (history["issued_on"] < pd.Timestamp(res.resolved_on))
+        ]
+        if len(h):
+            rows.append(
+                {
+                    "claim_id": claim.id,
+                    "probability": float(h["probability"].iloc[-1]),
+                    "outcome": bool(res.outcome),
+                }
+            )
+    return pd.DataFrame(rows, columns=["claim_id", "probability", "outcome"])
+
+
+def track_record(scores: pd.DataFrame, reg: Registry) -> pd.DataFrame:
+    """Mean scores of the claimants' own forecasts, per claimant and per source."""
+    if scores.empty:
+        return pd.DataFrame(columns=["group", "name", "claims", "brier", "crps"])
+    own = scores[scores["forecaster"] == "claimant"].copy()
+    own["claimant"] = own["claim_id"].map(lambda c: reg.claims[c].claimant)
+    own["source"] = own["claim_id"].map(lambda c: reg.claims[c].source)
+    out = []
+    for group in ("claimant", "source"):
+        for name, df in own.groupby(group):
+            out.append(
+                {
+                    "group": group,
+                    "name": name,
+                    "claims": len(df),
+                    "brier": df["brier"].mean(),
+                    "crps": df["crps"].mean(),
+                }
+            )
+    return pd.DataFrame(out)

@@ -1,0 +1,373 @@
+"""Shared machinery of the model families: period grids, observation design, sampling, output.
+
+Nothing here is specific to one family. A family module builds its PyMC model from a `Design`
+(observations snapped onto a period grid), samples it with `sample()` (pinned chains, cores and
+seed), and packs numpy draws into a `Trajectory` with `make_trajectory()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from chipcast.models.base import (
+    DEFAULT_SETTINGS,
+    NEW_SOURCE,
+    Diagnostics,
+    SamplerSettings,
+    Trajectory,
+    check_gate,
+)
+from chipcast.schema import Indicator
+
+# --- quiet at the source ---------------------------------------------------------------------
+# pytensor warns once per process that it could not link a BLAS; PyMC logs its sampler chatter
+# at INFO. Neither is news to a reader of a report or notebook.
+warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+warnings.filterwarnings("ignore", message=".*Using NumPy C-API based implementation for BLAS.*")
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"pymc.*")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"pymc.*")
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"arviz.*")
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz.*")  # "ArviZ is undergoing a major refactor"
+for _name in ("pymc", "pymc.sampling", "pymc.sampling.mcmc", "pytensor", "pytensor.tensor.blas", "pytensor.configdefaults"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+FREQ_MONTHS = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
+
+
+def model_frequency(frequency: str) -> str:
+    """The grid a family models on: the indicator's frequency, quarterly for 'irregular'."""
+    return frequency if frequency in FREQ_MONTHS else "quarterly"
+
+
+def period_years(frequency: str) -> float:
+    return FREQ_MONTHS[model_frequency(frequency)] / 12.0
+
+
+def _period_end_containing(date: pd.Timestamp, frequency: str) -> pd.Timestamp:
+    months = FREQ_MONTHS[model_frequency(frequency)]
+    date = pd.Timestamp(date).normalize()
+    end_month = ((date.month - 1) // months + 1) * months  # 3, 6, 9, 12 for quarterly, ...
+    return pd.Timestamp(year=date.year, month=end_month, day=1) + pd.offsets.MonthEnd(0)
+
+
+def period_grid(first_period_end: dt.date | pd.Timestamp, horizon: dt.date | pd.Timestamp, frequency: str) -> pd.DatetimeIndex:
+    """Period ends from the period containing `first_period_end` to the one containing `horizon`.
+
+    annual -> Dec 31s; semiannual -> Jun 30 and Dec 31; quarterly -> calendar quarter ends;
+    monthly -> month ends; 'irregular' is modelled quarterly. Dates that are not period ends
+    (a fiscal quarter ending 2025-04-27) belong to the calendar period that contains them
+    (here 2025-06-30): see `snap`.
+    """
+    months = FREQ_MONTHS[model_frequency(frequency)]
+    start = _period_end_containing(pd.Timestamp(first_period_end), frequency)
+    stop = _period_end_containing(pd.Timestamp(horizon), frequency)
+    if stop < start:
+        stop = start
+    out = [start]
+    while out[-1] < stop:
+        out.append(out[-1] + pd.offsets.MonthEnd(months))
+    return pd.DatetimeIndex(out, name="period")
+
+
+@dataclass
+class Design:
+    """Observations of one indicator mapped onto a period grid.
+
+    `first`/`last` are the grid indices an observation covers (inclusive): a figure whose span is
+    n grid periods long (rounded, at least one) covers the n periods ending with the period that
+    contains its period_end. So a fiscal quarter ending 2025-04-27 is the calendar quarter ending
+    2025-06-30, a nine-month total Jan-Sep covers Q1..Q3, and an annual total on a quarterly grid
+    covers four quarters. `frac` < 1 marks a figure shorter than one grid period (a quarterly
+    figure on an annual grid): flow families scale it by that fraction. A figure without a span
+    (period_start equal to period_end, as for irregular indicators) is one grid period.
+    """
+
+    grid: pd.DatetimeIndex
+    n_fit: int  # periods up to the last observed one (the rest are forecast by simulation)
+    sources: list[str]
+    source_idx: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    frac: np.ndarray
+    censor: np.ndarray  # point / lower / upper / interval
+    value: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    frequency: str
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.value)
+
+    def weights(self) -> np.ndarray:
+        """(n_obs, n_fit) coverage matrix: 1 for each covered period (frac for short figures)."""
+        w = np.zeros((self.n_obs, self.n_fit))
+        for i, (a, b) in enumerate(zip(self.first, self.last, strict=True)):
+            w[i, a : b + 1] = 1.0
+        return w * self.frac[:, None]
+
+    def mask(self, kind: str) -> np.ndarray:
+        return self.censor == kind
+
+
+def snap(observations: pd.DataFrame, frequency: str, horizon: dt.date | pd.Timestamp) -> Design:
+    """Map observations onto the model grid (see `Design` for the snapping rule)."""
+    obs = observations.reset_index(drop=True)
+    freq = model_frequency(frequency)
+    months = FREQ_MONTHS[freq]
+    ends = pd.to_datetime(obs["period_end"])
+    starts = pd.to_datetime(obs["period_start"]).fillna(ends) if "period_start" in obs else ends
+    end_periods = [_period_end_containing(e, freq) for e in ends]
+    span_days = (ends - starts).dt.days.to_numpy() + 1
+    n_periods = span_days / (months * 30.4375)
+    # a one-day span (period_start missing or equal to period_end, as for 'irregular'
+    # indicators) says nothing about the span: it is one grid period
+    n_periods = np.where(span_days <= 1, 1.0, n_periods)
+    n_cover = np.maximum(1, np.round(n_periods)).astype(int)
+    frac = np.where(n_periods < 0.75, np.clip(n_periods, 1e-3, 1.0), 1.0)
+    first_end = min(
+        min(end_periods),
+        min(e - pd.offsets.MonthEnd(months * (n - 1)) if n > 1 else e for e, n in zip(end_periods, n_cover, strict=True)),
+    )
+    last_obs = max(end_periods)
+    grid = period_grid(first_end, max(pd.Timestamp(horizon), last_obs), freq)
+    pos = {p: i for i, p in enumerate(grid)}
+    last = np.array([pos[e] for e in end_periods], dtype=int)
+    first = last - n_cover + 1
+    sources = sorted(obs["source"].astype(str).unique())
+    sidx = np.array([sources.index(s) for s in obs["source"].astype(str)], dtype=int)
+    censor = obs["censor"].astype(str).to_numpy() if "censor" in obs else np.full(len(obs), "point")
+    value = pd.to_numeric(obs["value"], errors="coerce").to_numpy(float)
+    lower = pd.to_numeric(obs["lower"], errors="coerce").to_numpy(float) if "lower" in obs else value.copy()
+    upper = pd.to_numeric(obs["upper"], errors="coerce").to_numpy(float) if "upper" in obs else value.copy()
+    return Design(
+        grid=grid,
+        n_fit=int(last.max()) + 1,
+        sources=sources,
+        source_idx=sidx,
+        first=first,
+        last=last,
+        frac=frac.astype(float),
+        censor=censor,
+        value=value,
+        lower=lower,
+        upper=upper,
+        frequency=freq,
+    )
+
+
+def modelled(observations: pd.DataFrame) -> pd.DataFrame:
+    """Rows a model can use: a point with a value, or a bound/interval with its ends."""
+    ok = []
+    for _, r in observations.iterrows():
+        c = r.get("censor", "point")
+        if c == "point":
+            ok.append(np.isfinite(r["value"]))
+        elif c == "lower":
+            ok.append(np.isfinite(r["lower"]))
+        elif c == "upper":
+            ok.append(np.isfinite(r["upper"]))
+        else:
+            ok.append(np.isfinite(r["lower"]) and np.isfinite(r["upper"]))
+    return observations[np.array(ok, dtype=bool)].reset_index(drop=True) if len(observations) else observations
+
+
+@contextlib.contextmanager
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+SAMPLER = "nutpie-numba"  # pinned by measurement, see chipcast.models' docstring
+LOW_RANK = os.environ.get("CHIPCAST_LOW_RANK", "0") == "1"  # nutpie low-rank mass matrix: off (measured: 1-2 divergences on 3-figure shares)
+
+
+_COMPILED: dict[tuple, object] = {}
+_COMPILED_MAX = 64
+
+
+def structure_key(family: str, design: Design) -> tuple:
+    """What fixes a model's graph (everything but the figures themselves, which are pm.Data)."""
+    return (
+        family,
+        design.n_fit,
+        design.frequency,
+        len(design.sources),
+        tuple(design.first),
+        tuple(design.last),
+        tuple(design.source_idx),
+        tuple(design.censor),
+        tuple(np.round(design.frac, 6)),
+        # value-dependent masks the families use (a bound at 0 or 1 carries no information)
+        tuple(np.nan_to_num(design.value) > 0),
+        tuple(np.nan_to_num(design.lower, nan=-1) > 0),
+        tuple(np.nan_to_num(design.lower, nan=-1) >= 0),
+        tuple(np.nan_to_num(design.upper, nan=2) < 1),
+        tuple(np.nan_to_num(design.upper) > 0),
+    )
+
+
+def sample(model, seed: int, settings: SamplerSettings = DEFAULT_SETTINGS, key: tuple | None = None):
+    """NUTS with chains, cores and seed pinned; returns (idata, sampling seconds, sampler, notes).
+
+    nutpie (numba backend) when installed, as measured; PyMC's own NUTS (C backend) otherwise,
+    and the diagnostics name which one made the draws (their draws differ for the same seed).
+    """
+    t0 = time.perf_counter()
+    try:
+        import nutpie
+    except ImportError:
+        nutpie = None
+    if nutpie is not None:
+        with _quiet():
+            # nutpie's numba compile is not cached on disk; within a process, a model whose graph
+            # was compiled before (same structure_key) only swaps its pm.Data (the figures).
+            cached = _COMPILED.get(key) if key is not None else None
+            if cached is not None:
+                compiled = cached.with_data(**{v.name: v.get_value() for v in model.data_vars})
+            else:
+                compiled = nutpie.compile_pymc_model(model, backend="numba")
+                if key is not None:
+                    if len(_COMPILED) >= _COMPILED_MAX:
+                        _COMPILED.pop(next(iter(_COMPILED)))
+                    _COMPILED[key] = compiled
+            t1 = time.perf_counter()
+            idata = nutpie.sample(
+                compiled,
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=settings.cores,
+                seed=seed,
+                target_accept=settings.target_accept,
+                progress_bar=False,
+                low_rank_modified_mass_matrix=LOW_RANK,
+            )
+        t2 = time.perf_counter()
+        return idata, t2 - t1, SAMPLER, [f"nutpie compile {t1 - t0:.1f} s" + (" (cached graph)" if cached is not None else "")]
+    import pymc as pm
+
+    with model, _quiet():
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=settings.cores,
+            random_seed=seed,
+            target_accept=settings.target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+            return_inferencedata=True,
+        )
+    return idata, time.perf_counter() - t0, "pymc-nuts", ["nutpie not installed: PyMC NUTS fallback"]
+
+
+def flat(idata, name: str) -> np.ndarray:
+    """Posterior draws of `name` with (chain, draw) flattened to one leading sample axis."""
+    a = idata.posterior[name].values
+    return a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:])
+
+
+def gate_diagnostics(
+    idata, family: str, settings: SamplerSettings, var_names: list[str], sampled: tuple, n_obs: int
+) -> Diagnostics:
+    """Gate a fit; `sampled` is what `sample()` returned after the idata: (seconds, sampler, notes)."""
+    seconds, sampler, notes = sampled
+    with _quiet():
+        rhat, ess, div, reasons = check_gate(idata, settings.gate, var_names=var_names)
+    return Diagnostics(
+        family=family,
+        passed=not reasons,
+        rhat_max=rhat,
+        ess_bulk_min=ess,
+        divergences=div,
+        reasons=reasons,
+        profile=settings.profile,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        sampling_seconds=round(seconds, 3),
+        n_observations=n_obs,
+        sampler=sampler,
+        notes=list(notes),
+    )
+
+
+def make_trajectory(
+    indicator: Indicator,
+    family: str,
+    version: str,
+    as_of: dt.date,
+    seed: int,
+    grid: pd.DatetimeIndex,
+    latent: np.ndarray,
+    reported: dict[str, np.ndarray],
+    diagnostics: Diagnostics,
+) -> Trajectory:
+    periods = pd.DatetimeIndex(grid, name="period")
+    n = latent.shape[0]
+    lat = xr.DataArray(latent, dims=("sample", "period"), coords={"sample": np.arange(n), "period": periods}, name="latent")
+    names = list(reported)
+    rep = xr.DataArray(
+        np.stack([reported[s] for s in names]),
+        dims=("source", "sample", "period"),
+        coords={"source": names, "sample": np.arange(n), "period": periods},
+        name="reported",
+    )
+    return Trajectory(
+        indicator=indicator.id,
+        family=family,
+        model_version=version,
+        as_of=as_of if isinstance(as_of, dt.date) else pd.Timestamp(as_of).date(),
+        seed=int(seed),
+        latent=lat,
+        reported=rep,
+        diagnostics=diagnostics,
+    )
+
+
+def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, backend):
+    """Local linear trend (level + drifting slope), non-centred; rates are per year.
+
+    level_t = level_{t-1} + slope_{t-1}*dt + sig_level*sqrt(dt)*z_level_t
+    slope_t = slope_{t-1} + sig_slope*sqrt(dt)*z_slope_t
+    `backend` is pytensor.tensor or numpy (same arithmetic for the model and the forecast).
+    """
+    sq = np.sqrt(dt_years)
+    slope_steps = sig_slope * sq * z_slope  # (T-1,)
+    slope = backend.concatenate([backend.reshape(slope0, (1,)), slope0 + backend.cumsum(slope_steps)])
+    steps = slope[:-1] * dt_years + sig_level * sq * z_level
+    level = backend.concatenate([backend.reshape(level0, (1,)), level0 + backend.cumsum(steps)])
+    return level, slope
+
+
+def extend_llt(rng: np.random.Generator, level: np.ndarray, slope: np.ndarray, sig_level: np.ndarray, sig_slope: np.ndarray, n_future: int, dt_years: float) -> np.ndarray:
+    """Simulate `n_future` more periods of a local linear trend from each draw's last state.
+
+    level, slope: (S,) last state; returns (S, n_future) levels.
+    """
+    S = level.shape[0]
+    out = np.empty((S, n_future))
+    lv, sl = level.copy(), slope.copy()
+    sq = np.sqrt(dt_years)
+    for h in range(n_future):
+        lv = lv + sl * dt_years + sig_level * sq * rng.standard_normal(S)
+        sl = sl + sig_slope * sq * rng.standard_normal(S)
+        out[:, h] = lv
+    return out
+
+
+def new_source_names(sources: list[str]) -> list[str]:
+    return [*sources, NEW_SOURCE]

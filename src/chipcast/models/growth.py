@@ -1,0 +1,206 @@
+"""Positive flows (revenue, capex, shipments): a log-scale local linear trend, Student-t noise.
+
+Model (log of the flow per grid period, divided by a data scale so priors are unit-free):
+
+    x_t = level_t,  level_t = level_{t-1} + slope_{t-1} dt              (integrated random walk)
+    slope_t = slope_{t-1} + sig_slope sqrt(dt) u_t                      (growth rate drifts)
+    log(y_i / scale) ~ StudentT(nu, log(sum_{t in span(i)} w_it exp(x_t)) + offset_s, sigma_s)
+
+The grid is quarterly for quarterly/irregular indicators, annual for annual ones (the indicator's
+frequency otherwise). A figure spanning several grid periods (an annual or nine-month total on a
+quarterly indicator) is tied to the log of the SUM of the latent flows of the periods it covers,
+so it informs the quarters it contains rather than being dropped; a figure shorter than a grid
+period scales by the fraction it covers. Bounds (">300") enter as censored Student-t terms.
+Source offsets and noise scales are hierarchical (a lone source shrinks to the consensus), and
+everything is non-centred. `scale` is the median observed flow per period: an empirical centring
+of the unit only (level0's prior is wide around it).
+
+`latent` is the flow per period (indicator units); `reported[s]` adds source s's offset and
+Student-t noise; NEW_SOURCE draws them from the hierarchy. Future periods are simulated from
+each posterior draw's last state with a seeded numpy Generator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from chipcast.models import _common as C
+from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, Trajectory
+from chipcast.schema import Indicator
+
+name = "growth"
+version = "growth-llt-studentt-1"
+
+# All priors of the growth family, on the log scale of flow/scale, rates per YEAR.
+PRIORS: dict[str, dict[str, float]] = {
+    # Starting level: the data scale +- a factor e^1.5 ~ 4.5: weak, the unit is arbitrary.
+    "level0": {"mu": 0.0, "sigma": 1.5},
+    # Starting growth: +-1 log/yr (x2.7 a year) covers fast-growing chip makers.
+    "slope0": {"mu": 0.0, "sigma": 1.0},
+    # Growth-rate drift per sqrt(year): growth can halve or double within a few years.
+    "sig_slope": {"sigma": 0.3},
+    # (No separate level shocks: quarter-to-quarter swings go to the Student-t reporting noise;
+    # beside it and the slope drift they are not identified by a handful of figures.)
+    # Source offsets (log): definitions differ (data-centre only vs all, RMB vs USD conversions).
+    "tau_offset": {"sigma": 0.3},
+    # Reporting noise (log; ~8% median, zero-avoiding LogNormal: seasonality and definitions
+    # make every figure deviate from a smooth path) and its spread across sources.
+    "sigma_pop": {"median": 0.08, "log_sd": 0.6},
+    "omega": {"sigma": 0.3},
+    # Fixed floor under every source's noise, added in quadrature: published figures are rounded
+    # (1 pp of a 20% share is 0.06 logit; 3% of a flow); it also removes the zero-noise funnel.
+    "noise_floor": {"value": 0.03},
+    # Student-t degrees of freedom, fixed: heavy enough tails that one odd figure doesn't drag.
+    "nu": {"value": 5.0},
+}
+
+
+def data_scale(design: C.Design) -> float:
+    """Median observed flow per grid period (points; bounds if no points)."""
+    per = design.weights().sum(axis=1)
+    v = np.where(design.censor == "point", design.value, np.nan)
+    if not np.isfinite(v).any():
+        v = np.where(np.isfinite(design.lower), design.lower, design.upper)
+    v = v / per
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.median(v)) if len(v) else 1.0
+
+
+def _log_pos(x):
+    return np.log(np.maximum(x, 1e-12))
+
+
+def build_model(design: C.Design, scale: float):
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    P = PRIORS
+    T = design.n_fit
+    dty = C.period_years(design.frequency)
+    W = design.weights()
+    logW = np.where(W > 0, np.log(np.where(W > 0, W, 1.0)), -1e3)
+    single = (design.first == design.last) & (design.frac == 1.0)
+    sidx = design.source_idx
+    S = len(design.sources)
+    nu = P["nu"]["value"]
+    coords = {"source": design.sources, "step": np.arange(max(T - 1, 1))}
+    with pm.Model(coords=coords) as model:
+        level0 = pm.Normal("level0", P["level0"]["mu"], P["level0"]["sigma"])
+        slope0 = pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
+        sig_slope = pm.HalfNormal("sig_slope", P["sig_slope"]["sigma"])
+        sig_level = 0.0  # integrated random walk: all movement goes through the drifting slope
+        tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
+        sigma_pop = pm.LogNormal("sigma_pop", np.log(P["sigma_pop"]["median"]), P["sigma_pop"]["log_sd"])
+        omega = pm.HalfNormal("omega", P["omega"]["sigma"])
+        # A lone source: its offset is not identified beside the level (a ridge that costs ESS),
+        # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
+        a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
+        b = pm.Normal("b_noise", 0, 1, dims="source") if S > 1 else pt.zeros(1)
+        if T > 1:
+            z = 0.0
+            u = pm.Normal("u_slope", 0, 1, dims="step")
+            level, slope = C.llt_path(level0, slope0, sig_level, sig_slope, z, u, dty, pt)
+        else:
+            level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
+        pm.Deterministic("latent", level)
+        pm.Deterministic("slope", slope)
+        offset = pm.Deterministic("offset", tau * a, dims="source")
+        sigma_s = pm.Deterministic(
+            "sigma_s", pt.sqrt(P["noise_floor"]["value"] ** 2 + pt.square(sigma_pop * pt.exp(omega * b))), dims="source"
+        )
+        if single.all():
+            mu_lat = level[design.last]
+        else:
+            agg = pm.math.logsumexp(level[None, :] + pt.as_tensor(logW), axis=1)
+            mu_lat = pt.where(single, level[design.last], agg)
+        mu = mu_lat + offset[sidx]
+        sd = sigma_s[sidx]
+
+        m = design.mask("point") & (design.value > 0)
+        if m.any():
+            pm.StudentT("y_point", nu=nu, mu=mu[m], sigma=sd[m], observed=pm.Data("obs_point", _log_pos(design.value[m] / scale)))
+        m = design.mask("lower") & (design.lower > 0)
+        if m.any():
+            d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
+            pm.Potential("y_lower", pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _log_pos(design.lower[m] / scale)))))
+        m = design.mask("upper") & (design.upper > 0)
+        if m.any():
+            d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
+            pm.Potential("y_upper", pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _log_pos(design.upper[m] / scale)))))
+        m = design.mask("interval") & (design.upper > 0)
+        if m.any():
+            d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
+            lo = np.maximum(design.lower[m], 1e-12 * scale)
+            pm.Potential(
+                "y_interval",
+                pm.math.sum(
+                    pm.math.logdiffexp(
+                        pm.logcdf(d, pm.Data("obs_iv_upper", _log_pos(design.upper[m] / scale))),
+                        pm.logcdf(d, pm.Data("obs_iv_lower", _log_pos(lo / scale))),
+                    )
+                ),
+            )
+    return model
+
+
+GATE_VARS = ["level0", "slope0", "sig_slope", "tau_offset", "sigma_pop", "omega", "a_offset", "b_noise", "latent"]
+
+
+def fit(
+    observations: pd.DataFrame,
+    indicator: Indicator,
+    as_of: dt.date,
+    horizon: dt.date,
+    seed: int,
+    settings: SamplerSettings = DEFAULT_SETTINGS,
+) -> Trajectory:
+    obs = C.modelled(observations)
+    design = C.snap(obs, indicator.frequency, horizon)
+    scale = data_scale(design)
+    model = build_model(design, scale)
+    idata, *sampled = C.sample(model, seed, settings, key=C.structure_key(name, design))
+    diag = C.gate_diagnostics(idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs)
+
+    rng = np.random.default_rng([seed, 1])
+    level = C.flat(idata, "latent")
+    slope = C.flat(idata, "slope")
+    n_future = len(design.grid) - design.n_fit
+    if n_future > 0:
+        fut = C.extend_llt(
+            rng, level[:, -1], slope[:, -1], np.zeros(level.shape[0]), C.flat(idata, "sig_slope"),
+            n_future, C.period_years(design.frequency),
+        )
+        level = np.concatenate([level, fut], axis=1)
+    n = level.shape[0]
+    nu = PRIORS["nu"]["value"]
+    offset, sigma_s = C.flat(idata, "offset"), C.flat(idata, "sigma_s")
+    tau, sigma_pop, omega = C.flat(idata, "tau_offset"), C.flat(idata, "sigma_pop"), C.flat(idata, "omega")
+    reported = {}
+    for j, s in enumerate(design.sources):
+        eps = rng.standard_t(nu, level.shape)
+        reported[s] = scale * np.exp(level + offset[:, j, None] + sigma_s[:, j, None] * eps)
+    off_new = tau * rng.standard_normal(n)
+    sig_new = np.sqrt(PRIORS["noise_floor"]["value"] ** 2 + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2)
+    reported[NEW_SOURCE] = scale * np.exp(level + off_new[:, None] + sig_new[:, None] * rng.standard_t(nu, level.shape))
+    return C.make_trajectory(indicator, name, version, as_of, seed, design.grid, scale * np.exp(level), reported, diag)
+
+
+def prior_predictive(
+    observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+) -> xr.DataArray:
+    """Draws of the latent flow path under the priors alone (indicator units), dims (sample, period)."""
+    design = C.snap(C.modelled(observations), indicator.frequency, horizon)
+    scale = data_scale(design)
+    rng = np.random.default_rng([seed, 2])
+    P = PRIORS
+    lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
+    sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
+    sig_l = np.zeros(samples)
+    sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
+    T = len(design.grid)
+    path = np.concatenate([lv[:, None], C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency))], axis=1)
+    return xr.DataArray(scale * np.exp(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent")

@@ -1,0 +1,371 @@
+"""Run notebook jobs: a local pool of preheated kernels, plain papermill, or a Dask cluster.
+
+Start-up dominates small fits (STACK-NOTES: ~3 s to start a kernel, ~3 s to import PyMC), so the
+local pool keeps one kernel per worker process, imports the heavy libraries into it before the
+first job arrives (the preheated-kernel idea of Voilà), and runs job after job in it, resetting
+the namespace in between. Every job is bounded by a timeout; a kernel that hangs or dies is
+killed and replaced, and the job is recorded as failed with its partly executed notebook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+WARM_UP = (
+    "import warnings\n"
+    "warnings.filterwarnings('ignore', message='.*could not link to a BLAS.*')\n"
+    "import pymc, arviz, matplotlib.pyplot\n"
+    "import chipcast.analysis, chipcast.models\n"
+    "%matplotlib inline"
+)
+RESET = "%reset -f"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to run with its parameters; picklable, so it can cross process lines."""
+
+    id: str
+    kind: str  # indicator | scoreboard | test
+    notebook: str
+    output_notebook: str
+    parameters: dict[str, object]
+    cwd: str
+    timeout: float = 900.0
+    start_timeout: float = 60.0
+
+
+@dataclass
+class JobResult:
+    id: str
+    status: str  # ran | failed
+    seconds: float
+    error: str = ""
+    notebook: str = ""
+    attempts: int = 1
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _parameterized(job: Job):
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = load_notebook_node(job.notebook)
+    nb = parameterize_notebook(nb, job.parameters, kernel_name="python3", language="python")
+    return nb
+
+
+def _error_text(exc: BaseException) -> str:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    if isinstance(exc, CellTimeoutError):
+        return f"timed out: {str(exc).splitlines()[0]}"
+    if isinstance(exc, DeadKernelError):
+        return f"kernel died: {exc}"
+    if isinstance(exc, CellExecutionError):
+        name = getattr(exc, "ename", "") or type(exc).__name__
+        value = getattr(exc, "evalue", "") or ""
+        return f"{name}: {value}".strip()
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _save(nb, path: str) -> None:
+    import nbformat
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+# --- plain papermill (one kernel per job) -------------------------------------------------
+
+
+def run_papermill(job: Job) -> JobResult:
+    """The plain way: papermill starts a kernel, runs the notebook, stops the kernel."""
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            pm.execute_notebook(
+                job.notebook,
+                job.output_notebook,
+                parameters=job.parameters,
+                kernel_name="python3",
+                cwd=job.cwd,
+                progress_bar=False,
+                start_timeout=job.start_timeout,
+                execution_timeout=job.timeout,
+            )
+            return JobResult(
+                job.id,
+                "ran",
+                time.perf_counter() - t0,
+                notebook=job.output_notebook,
+                attempts=attempts,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, none stops the run
+            if attempts == 1 and _is_start_failure(exc):
+                continue  # one retry on a kernel that failed to start (port clash, slow start)
+            return JobResult(
+                job.id,
+                "failed",
+                time.perf_counter() - t0,
+                _error_text(exc),
+                job.output_notebook,
+                attempts,
+            )
+
+
+def _is_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(
+        s in text
+        for s in (
+            "Kernel didn't respond",
+            "Address already in use",
+            "kernel failed to start",
+            "TimeoutError",
+        )
+    )
+
+
+# --- preheated kernels (one per worker process, reused across jobs) -----------------------
+
+
+class KernelSlot:
+    """One warm kernel in this process, with the heavy imports already done."""
+
+    def __init__(self, cwd: str, start_timeout: float = 60.0):
+        self.cwd = cwd
+        self.start_timeout = start_timeout
+        self.loop = asyncio.new_event_loop()
+        self.km = None
+        self.starts = 0
+
+    def ensure(self) -> None:
+        if self.km is not None and self.loop.run_until_complete(self.km.is_alive()):
+            return
+        self.kill()
+        try:
+            self.loop.run_until_complete(self._start())
+        except Exception:  # noqa: BLE001 - retry a failed start once
+            self.kill()
+            self.loop.run_until_complete(self._start())
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        km = AsyncKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=self.cwd)
+        self.km = km
+        self.starts += 1
+        await self._run_source(WARM_UP, timeout=max(self.start_timeout, 120))
+
+    async def _run_source(self, source: str, timeout: float) -> None:
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        client = NotebookClient(nb, km=self.km, timeout=timeout, startup_timeout=self.start_timeout)
+        await client.async_execute()
+
+    def run(self, job: Job) -> JobResult:
+        from nbclient import NotebookClient
+
+        t0 = time.perf_counter()
+        try:
+            self.ensure()
+        except Exception as exc:  # noqa: BLE001
+            return JobResult(
+                job.id,
+                "failed",
+                time.perf_counter() - t0,
+                f"kernel failed to start: {exc}",
+                attempts=2,
+            )
+        nb = _parameterized(job)
+        client = NotebookClient(
+            nb,
+            km=self.km,
+            timeout=job.timeout,
+            startup_timeout=job.start_timeout,
+            resources={"metadata": {"path": job.cwd}},
+        )
+        status, error = "ran", ""
+        try:
+            self.loop.run_until_complete(
+                asyncio.wait_for(client.async_execute(), timeout=job.timeout + 30)
+            )
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            status, error = (
+                "failed",
+                _error_text(exc)
+                if not isinstance(exc, TimeoutError)
+                else f"timed out after {job.timeout:.0f} s",
+            )
+            if not isinstance(exc, Exception) or "CellExecutionError" not in type(exc).__name__:
+                self.kill()  # hung or dead: never reuse it
+        finally:
+            _save(nb, job.output_notebook)
+        if status == "ran" or self.km is not None:
+            try:
+                self.loop.run_until_complete(self._run_source(RESET, timeout=30))
+            except Exception:  # noqa: BLE001
+                self.kill()
+        return JobResult(job.id, status, time.perf_counter() - t0, error, job.output_notebook)
+
+    def kill(self) -> None:
+        if self.km is None:
+            return
+        try:
+            self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+        except Exception:  # noqa: BLE001
+            pass
+        self.km = None
+
+
+_SLOT: KernelSlot | None = None
+
+
+def _init_worker(cwd: str, env: dict[str, str]) -> None:
+    global _SLOT
+    os.environ.update(env)
+    _SLOT = KernelSlot(cwd)
+    try:
+        _SLOT.ensure()  # preheat before the first job arrives
+    except Exception:  # noqa: BLE001 - the job will retry and report
+        pass
+
+
+def _run_in_slot(job: Job) -> JobResult:
+    assert _SLOT is not None
+    return _SLOT.run(job)
+
+
+def _shutdown_slot() -> bool:
+    if _SLOT is not None:
+        _SLOT.kill()
+    return True
+
+
+# --- the runners the refresh chooses between ----------------------------------------------
+
+
+OnDone = Callable[[JobResult], None]
+
+
+class LocalPool:
+    """Worker processes, each with one preheated kernel, reused across jobs and phases."""
+
+    def __init__(self, workers: int, cwd: str):
+        self.workers = max(1, workers)
+        env = {"PYTHONWARNINGS": "ignore::UserWarning:pytensor"}
+        self.pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(cwd, env),
+        )
+        for _ in range(
+            self.workers
+        ):  # start the workers (and their kernels) now, not at the first job
+            self.pool.submit(os.getpid)
+
+    def run(
+        self, jobs: list[Job], on_start: Callable[[Job], None], on_done: OnDone
+    ) -> list[JobResult]:
+        results: list[JobResult] = []
+        pending: dict[Future, Job] = {}
+        queue = iter(jobs)
+        for job in _take(queue, self.workers):
+            on_start(job)
+            pending[self.pool.submit(_run_in_slot, job)] = job
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died: record, go on
+                    res = JobResult(
+                        job.id, "failed", 0.0, f"worker died: {exc}", job.output_notebook
+                    )
+                results.append(res)
+                on_done(res)
+                for nxt in _take(queue, 1):
+                    on_start(nxt)
+                    pending[self.pool.submit(_run_in_slot, nxt)] = nxt
+        return results
+
+    def close(self) -> None:
+        try:
+            for f in [self.pool.submit(_shutdown_slot) for _ in range(self.workers)]:
+                f.result(timeout=30)
+        except Exception:  # noqa: BLE001
+            pass
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_local(
+    jobs: list[Job], workers: int, cwd: str, on_start: Callable[[Job], None], on_done: OnDone
+) -> list[JobResult]:
+    """Run jobs on `workers` processes, each with one preheated kernel reused across jobs."""
+    if not jobs:
+        return []
+    with LocalPool(min(workers, len(jobs)), cwd) as pool:
+        return pool.run(jobs, on_start, on_done)
+
+
+def _take(it: Iterator[Job], n: int) -> Iterable[Job]:
+    for _ in range(n):
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+def run_dask(
+    jobs: list[Job], address: str, on_start: Callable[[Job], None], on_done: OnDone
+) -> list[JobResult]:
+    """Run jobs on a Dask distributed cluster; each worker needs the environment and the project."""
+    from dask.distributed import Client, as_completed
+
+    results: list[JobResult] = []
+    with Client(address, set_as_default=False) as client:
+        futures = {}
+        for job in jobs:
+            on_start(job)
+            futures[
+                client.submit(
+                    run_papermill, job, key=f"chipcast-{job.id}-{time.time_ns()}", pure=False
+                )
+            ] = job
+        for fut in as_completed(futures):
+            job = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001
+                res = JobResult(
+                    job.id, "failed", 0.0, f"dask worker failed: {exc}", job.output_notebook
+                )
+            results.append(res)
+            on_done(res)
+    return results

@@ -1,0 +1,450 @@
+"""Check every file of a project and report each problem as `path:line: field: message`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from chipcast.data import (
+    Paths,
+    Registry,
+    frame_from_records,
+    observation_record,
+)
+from chipcast.schema import (
+    ID_RE,
+    OBSERVATION_COLUMNS,
+    REQUIRED_OBSERVATION_COLUMNS,
+    Claim,
+    Indicator,
+    ObservationRow,
+    Source,
+)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one file, located as precisely as the file allows."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+class InvalidData(Exception):
+    """Raised when a project's files do not validate; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+class _Located:
+    """Maps a key path inside a YAML document to the line it starts on (1-based)."""
+
+    def __init__(self, node: yaml.Node | None):
+        self.node = node
+
+    def line(self, path: Iterable[object]) -> int:
+        node = self.node
+        best = 1 if node is None else node.start_mark.line + 1
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == part:
+                        best = k.start_mark.line + 1
+                        node = v
+                        break
+                else:
+                    return best
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part < len(node.value):
+                    node = node.value[part]
+                    best = node.start_mark.line + 1
+                else:
+                    return best
+            else:
+                return best
+        return best
+
+
+def _load_yaml(path: Path, rel: str) -> tuple[object, _Located, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, _Located(None), [Problem(rel, 1, "file", f"cannot read: {exc}")]
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        node = yaml.compose(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        msg = getattr(exc, "problem", None) or str(exc)
+        return None, _Located(None), [Problem(rel, line, "yaml", f"malformed YAML: {msg}")]
+    return data, _Located(node), []
+
+
+def _pydantic_problems(
+    exc: ValidationError, rel: str, where: _Located, prefix: tuple[object, ...] = ()
+) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        field_name = ".".join(str(p) for p in loc) if loc else "record"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field missing"
+        if not loc and ": " in msg:
+            field_name, msg = msg.split(": ", 1)
+            loc = (field_name,)
+        out.append(Problem(rel, where.line(prefix + loc), field_name, msg))
+    return out
+
+
+def _parse(model: type[BaseModel], data: object, rel: str, where: _Located, prefix=()):
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, _pydantic_problems(exc, rel, where, prefix)
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def check_project(root: Path) -> tuple[Registry, list[Problem]]:
+    """Load every file under `root`, collecting (not raising) every problem found."""
+    paths = Paths(Path(root).resolve())
+    reg = Registry(paths=paths)
+    problems: list[Problem] = []
+    problems += _check_sources(paths, reg)
+    problems += _check_indicators(paths, reg)
+    problems += _check_observations(paths, reg)
+    problems += _check_claims(paths, reg)
+    return reg, sorted(set(problems))
+
+
+def _check_sources(paths: Paths, reg: Registry) -> list[Problem]:
+    rel = paths.rel(paths.sources)
+    if not paths.sources.exists():
+        return [Problem(rel, 1, "file", "missing: the list of sources is required")]
+    data, where, problems = _load_yaml(paths.sources, rel)
+    if problems:
+        return problems
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        return [Problem(rel, 1, "sources", "expected a mapping with a list under 'sources'")]
+    for i, entry in enumerate(data["sources"]):
+        src, errs = _parse(Source, entry, rel, where, ("sources", i))
+        problems += errs
+        if src is None:
+            continue
+        if src.id in reg.sources:
+            problems.append(
+                Problem(
+                    rel, where.line(("sources", i, "id")), "id", f"duplicate source id {src.id!r}"
+                )
+            )
+        reg.sources[src.id] = src
+    return problems
+
+
+def _check_indicators(paths: Paths, reg: Registry) -> list[Problem]:
+    problems: list[Problem] = []
+    if not paths.indicators.is_dir():
+        return problems
+    for path in sorted(paths.indicators.iterdir()):
+        rel = paths.rel(path)
+        if path.suffix not in (".yaml", ".yml"):
+            problems.append(Problem(rel, 1, "file", "unexpected file: indicators are <id>.yaml"))
+            continue
+        data, where, errs = _load_yaml(path, rel)
+        if errs:
+            problems += errs
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(rel, 1, "record", "expected a mapping of fields"))
+            continue
+        ind, errs = _parse(Indicator, data, rel, where)
+        problems += errs
+        problems += _check_stem(path, rel, data, where)
+        if ind is None:
+            continue
+        if ind.id in reg.indicators:
+            problems.append(
+                Problem(rel, where.line(("id",)), "id", f"duplicate indicator id {ind.id!r}")
+            )
+        reg.indicators[ind.id] = ind
+    return problems
+
+
+def _check_stem(path: Path, rel: str, data: dict, where: _Located) -> list[Problem]:
+    stem_ok = ID_RE.match(path.stem) is not None
+    out = []
+    if not stem_ok:
+        out.append(
+            Problem(rel, 1, "file", f"file name {path.stem!r} is not a valid id (lowercase slug)")
+        )
+    if isinstance(data.get("id"), str) and data["id"] != path.stem:
+        out.append(
+            Problem(
+                rel,
+                where.line(("id",)),
+                "id",
+                f"id {data['id']!r} differs from the file name {path.stem!r}",
+            )
+        )
+    return out
+
+
+def check_observation_row(
+    raw: dict[str, str],
+    line: int,
+    rel: str,
+    indicator: Indicator,
+    sources: dict[str, Source],
+) -> tuple[ObservationRow | None, list[Problem]]:
+    """Validate one CSV row against the schema, the sources and the indicator's rules."""
+    problems: list[Problem] = []
+    cleaned = {k: v for k, v in raw.items() if k is not None and v is not None}
+    for col in REQUIRED_OBSERVATION_COLUMNS:
+        if not str(cleaned.get(col, "")).strip():
+            problems.append(Problem(rel, line, col, "required field is empty"))
+    if problems:
+        return None, problems
+    cleaned = {k: v for k, v in cleaned.items() if k in OBSERVATION_COLUMNS}
+    try:
+        row = ObservationRow.model_validate(cleaned)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err["loc"][0] if err["loc"] else "row"
+            msg = err["msg"].removeprefix("Value error, ")
+            if ": " in msg and not err["loc"]:
+                loc, msg = msg.split(": ", 1)
+            problems.append(Problem(rel, line, str(loc), msg))
+        return None, problems
+    if row.source not in sources:
+        problems.append(
+            Problem(
+                rel, line, "source", f"unknown source {row.source!r} (not in data/sources.yaml)"
+            )
+        )
+    v = row.value
+    for bound in (v.lower, v.upper):
+        if bound is not None and not indicator.within_bounds(bound):
+            lo, hi = indicator.bounds
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    "value",
+                    f"{v.text()} is outside the indicator's bounds [{lo}, {hi}] ({indicator.unit})",
+                )
+            )
+            break
+    if indicator.kind == "measured" and row.published < row.period_end:
+        problems.append(
+            Problem(
+                rel,
+                line,
+                "published",
+                f"{row.published} is before the period ends ({row.period_end}): a measured figure "
+                "cannot be public before its period ends (policy levels may be announced ahead)",
+            )
+        )
+    return (row if not problems else None), problems
+
+
+def _check_observations(paths: Paths, reg: Registry) -> list[Problem]:
+    problems: list[Problem] = []
+    records: list[dict[str, object]] = []
+    if not paths.observations.is_dir():
+        reg.observations = frame_from_records([])
+        return problems
+    for path in sorted(paths.observations.iterdir()):
+        rel = paths.rel(path)
+        if path.suffix != ".csv":
+            problems.append(
+                Problem(rel, 1, "file", "unexpected file: observations are <indicator id>.csv")
+            )
+            continue
+        indicator = reg.indicators.get(path.stem)
+        if indicator is None:
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    "file",
+                    f"unknown indicator {path.stem!r}: no data/indicators/{path.stem}.yaml",
+                )
+            )
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(rel, 1, "file", f"cannot read: {exc}"))
+            continue
+        file_problems, file_records = check_observation_text(text, rel, indicator, reg.sources)
+        problems += file_problems
+        records += file_records
+    reg.observations = frame_from_records(records)
+    return problems
+
+
+def check_observation_text(
+    text: str, rel: str, indicator: Indicator, sources: dict[str, Source]
+) -> tuple[list[Problem], list[dict[str, object]]]:
+    """Validate a whole observation CSV held in memory (used by validate and by observe)."""
+    problems: list[Problem] = []
+    records: list[dict[str, object]] = []
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        header = reader.fieldnames or []
+        missing = [c for c in REQUIRED_OBSERVATION_COLUMNS if c not in header]
+        unknown = [c for c in header if c not in OBSERVATION_COLUMNS]
+        if missing:
+            return [Problem(rel, 1, missing[0], "required column missing from the header")], []
+        for col in unknown:
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    col,
+                    f"unknown column (expected some of {', '.join(OBSERVATION_COLUMNS)})",
+                )
+            )
+        seen: dict[tuple, int] = {}
+        for raw in reader:
+            line = reader.line_num
+            if None in raw:
+                problems.append(
+                    Problem(rel, line, "row", f"more fields than the header has ({len(header)})")
+                )
+                continue
+            if all(not (v or "").strip() for v in raw.values()):
+                continue
+            row, errs = check_observation_row(raw, line, rel, indicator, sources)
+            problems += errs
+            if row is None:
+                continue
+            key = (row.period_start, row.period_end, row.source, row.published)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        rel,
+                        line,
+                        "published",
+                        f"duplicate: period {row.period_end}, source {row.source!r}, published "
+                        f"{row.published} already on line {seen[key]} (a revision needs a later published date)",
+                    )
+                )
+                continue
+            seen[key] = line
+            records.append(observation_record(indicator, line, row))
+    except csv.Error as exc:
+        problems.append(
+            Problem(rel, getattr(reader, "line_num", 1) or 1, "csv", f"malformed CSV: {exc}")
+        )
+    return problems, records
+
+
+def _check_claims(paths: Paths, reg: Registry) -> list[Problem]:
+    problems: list[Problem] = []
+    if not paths.claims.is_dir():
+        return problems
+    for path in sorted(paths.claims.iterdir()):
+        rel = paths.rel(path)
+        if path.suffix not in (".yaml", ".yml"):
+            problems.append(Problem(rel, 1, "file", "unexpected file: claims are <id>.yaml"))
+            continue
+        data, where, errs = _load_yaml(path, rel)
+        if errs:
+            problems += errs
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(rel, 1, "record", "expected a mapping of fields"))
+            continue
+        problems += _check_stem(path, rel, data, where)
+        claim, errs = _parse(Claim, data, rel, where)
+        problems += errs
+        if claim is None:
+            continue
+        problems += check_claim_references(claim, reg, rel, where)
+        if claim.id in reg.claims:
+            problems.append(
+                Problem(rel, where.line(("id",)), "id", f"duplicate claim id {claim.id!r}")
+            )
+        reg.claims[claim.id] = claim
+    return problems
+
+
+def check_claim_references(
+    claim: Claim, reg: Registry, rel: str, where: _Located | None = None
+) -> list[Problem]:
+    """Cross-file checks: known indicator and sources, threshold within bounds, settled claims."""
+    where = where or _Located(None)
+    out: list[Problem] = []
+    if claim.source not in reg.sources:
+        out.append(
+            Problem(rel, where.line(("source",)), "source", f"unknown source {claim.source!r}")
+        )
+    res = claim.resolution
+    if res is not None and res.source != "any" and res.source not in reg.sources:
+        out.append(
+            Problem(
+                rel,
+                where.line(("resolution", "source")),
+                "resolution.source",
+                f"unknown source {res.source!r}",
+            )
+        )
+    if claim.indicator is not None:
+        ind = reg.indicators.get(claim.indicator)
+        if ind is None:
+            out.append(
+                Problem(
+                    rel,
+                    where.line(("indicator",)),
+                    "indicator",
+                    f"unknown indicator {claim.indicator!r}",
+                )
+            )
+        else:
+            for name in ("threshold", "value"):
+                x = getattr(claim, name)
+                if x is not None and claim.aggregate is None and not ind.within_bounds(x):
+                    out.append(
+                        Problem(
+                            rel,
+                            where.line((name,)),
+                            name,
+                            f"{x} is outside the indicator's bounds {list(ind.bounds)} ({ind.unit})",
+                        )
+                    )
+    if claim.kind in ("threshold", "value") and claim.status == "resolved" and not out:
+        from chipcast.settle import settling_observation
+
+        if settling_observation(claim, reg.observations) is None:
+            out.append(
+                Problem(
+                    rel,
+                    where.line(("status",)),
+                    "status",
+                    "resolved, but no observation from the resolution source covers the target period",
+                )
+            )
+    return out

@@ -1,0 +1,100 @@
+"""The rolling-origin backtest: origins, targets, the contract CSV; a reduced run on the shipped data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chipcast.cli import main
+from chipcast.data import load
+from chipcast.evaluate.backtest import origins_for, summary_table
+
+REPO = Path(__file__).resolve().parents[1]
+COLUMNS = [
+    "indicator",
+    "model",
+    "n",
+    "crps",
+    "crps_rel_naive",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+]
+
+
+def test_origins_see_only_what_was_public(mini: Path) -> None:
+    obs = load(mini).indicator_observations("dom_share")
+    origins = origins_for(obs)
+    assert origins, "no origin"
+    for o in origins:
+        assert (o.targets["published"] > pd.Timestamp(o.date)).all()
+    # at the 2024-03-15 origin, Bernstein's 2023 figure (published 2024-07-17) is a target
+    o = next(o for o in origins if o.date == dt.date(2024, 3, 15))
+    assert ("bernstein", pd.Timestamp("2023-12-31")) in set(
+        zip(o.targets["source"], o.targets["period_end"], strict=True)
+    )
+    # a revision of a figure already seen is not a target
+    o = next(o for o in origins if o.date == dt.date(2025, 3, 15))
+    assert not ((o.targets["source"] == "idc") & (o.targets["period_end"] == "2024-12-31")).any()
+
+
+def test_summary_relative_to_naive_on_common_targets() -> None:
+    scores = pd.DataFrame(
+        {
+            "indicator": ["x"] * 4,
+            "origin": [1, 1, 2, 2],
+            "source": ["s"] * 4,
+            "period_end": [1, 1, 2, 2],
+            "model": ["naive", "share", "naive", "share"],
+            "crps": [2.0, 1.0, 2.0, 2.0],
+            "coverage_50": [1, 0, 1, 1],
+            "coverage_80": [1, 1, 1, 0],
+            "coverage_95": [1, 1, 1, 1],
+        }
+    )
+    t = summary_table(scores).set_index("model")
+    assert t.loc["share", "crps_rel_naive"] == pytest.approx(0.75)
+    assert t.loc["share", "coverage_80"] == pytest.approx(0.5)
+    assert t.loc["naive", "n"] == 2
+
+
+@pytest.mark.slow
+def test_reduced_backtest_on_shipped_data(tmp_path: Path) -> None:
+    """One origin per indicator, small draws: the contract CSV, and the Bayesian models beat naive."""
+    out = tmp_path / "bt.csv"
+    assert (
+        main(
+            [
+                "backtest",
+                "--root",
+                str(REPO),
+                "--max-origins",
+                "1",
+                "--profile",
+                "test-small",
+                "--out",
+                str(out),
+                "--today",
+                "2026-11-23",
+            ]
+        )
+        == 0
+    )
+    df = pd.read_csv(out)
+    assert list(df.columns) == COLUMNS
+    assert (df["n"] > 0).all()
+    assert {"naive", "statsmodels"} <= set(df["model"])
+    bayes = df[~df["model"].isin(["naive", "statsmodels"])]
+    assert len(bayes) >= 5
+    rel = bayes["crps_rel_naive"].dropna()
+    assert np.exp(np.log(rel[rel > 0]).mean()) < 1
+    assert (
+        df[["coverage_50", "coverage_80", "coverage_95"]]
+        .apply(lambda c: c.between(0, 1))
+        .all()
+        .all()
+    )

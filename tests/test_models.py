@@ -1,0 +1,149 @@
+"""Fast model tests: grids, snapping, registry, level family, prior predictive, save/load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_models_helpers import AS_OF, frame, indicator  # noqa: E402
+
+from chipcast.models import FAMILIES, fit_indicator, get_family, period_grid, register, snap
+from chipcast.models.base import NEW_SOURCE, TEST_SETTINGS, Diagnostics, Trajectory
+
+
+def test_period_grid_frequencies():
+    q = period_grid(dt.date(2024, 2, 10), dt.date(2025, 1, 5), "quarterly")
+    assert list(q.strftime("%Y-%m-%d")) == ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"]
+    a = period_grid(dt.date(2021, 12, 31), dt.date(2027, 12, 31), "annual")
+    assert list(a.year) == list(range(2021, 2028)) and all(a.month == 12) and all(a.day == 31)
+    s = period_grid(dt.date(2024, 1, 1), dt.date(2025, 12, 31), "semiannual")
+    assert list(s.strftime("%m-%d")) == ["06-30", "12-31", "06-30", "12-31"]
+    m = period_grid(dt.date(2024, 1, 15), dt.date(2024, 3, 1), "monthly")
+    assert list(m.strftime("%m-%d")) == ["01-31", "02-29", "03-31"]
+    assert period_grid(dt.date(2024, 5, 5), dt.date(2024, 12, 1), "irregular").equals(
+        period_grid(dt.date(2024, 5, 5), dt.date(2024, 12, 1), "quarterly")
+    )
+
+
+def test_snap_fiscal_quarter_and_multi_period_totals():
+    obs = frame(
+        [
+            # fiscal quarter ending 2025-04-27 -> calendar quarter ending 2025-06-30
+            {"period_end": "2025-04-27", "period_start": "2025-01-28", "value": 5, "source": "a"},
+            # nine-month total Jan-Sep 2024 -> covers 2024Q1..Q3
+            {"period_end": "2024-09-30", "period_start": "2024-01-01", "value": 9, "source": "a"},
+            # annual total on the quarterly grid -> four quarters
+            {"period_end": "2023-12-31", "period_start": "2023-01-01", "value": 12, "source": "b"},
+        ]
+    )
+    d = snap(obs, "quarterly", dt.date(2025, 12, 31))
+    g = d.grid
+    assert g[d.last[0]] == pd.Timestamp("2025-06-30") and d.first[0] == d.last[0]
+    assert g[d.first[1]] == pd.Timestamp("2024-03-31") and g[d.last[1]] == pd.Timestamp("2024-09-30")
+    assert d.last[2] - d.first[2] == 3 and g[d.first[2]] == pd.Timestamp("2023-03-31")
+    assert g[-1] == pd.Timestamp("2025-12-31")
+    # a quarterly figure on an annual grid covers a quarter of a period
+    d2 = snap(frame([{"period_end": "2024-06-30", "period_start": "2024-04-01", "value": 1, "source": "a"}]), "annual", dt.date(2025, 1, 1))
+    assert d2.frac[0] == pytest.approx(0.25, abs=0.01)
+
+
+def test_registry():
+    assert set(FAMILIES) >= {"share", "growth", "count", "level"}
+    assert "none" not in FAMILIES
+    with pytest.raises(KeyError):
+        get_family("none")
+
+    class Dummy:
+        name = "dummy"
+        version = "0"
+
+        def fit(self, *a, **k):
+            raise NotImplementedError
+
+        def prior_predictive(self, *a, **k):
+            raise NotImplementedError
+
+    try:
+        register(Dummy())
+        assert get_family("dummy").version == "0"
+    finally:
+        FAMILIES.pop("dummy", None)
+    with pytest.raises(TypeError):
+        register(object())  # type: ignore[arg-type]
+
+
+def test_fit_indicator_none_and_empty():
+    obs = frame([{"period_end": "2024-12-31", "value": 0.2, "source": "a"}])
+    assert fit_indicator(obs, indicator("share").model_copy(update={"family": "none"}), AS_OF, dt.date(2026, 12, 31), 1) is None
+    # nothing public yet on as_of
+    assert fit_indicator(obs, indicator("share"), dt.date(2020, 1, 1), dt.date(2026, 12, 31), 1) is None
+
+
+def _level_obs():
+    return frame(
+        [
+            {"period_end": "2023-03-31", "value": 10, "source": "ustr"},
+            {"period_end": "2023-12-31", "value": 10, "source": "ustr"},
+            {"period_end": "2024-06-30", "value": 25, "source": "ustr"},
+            {"period_end": "2025-03-31", "value": 5, "source": "ustr"},
+        ]
+    )
+
+
+def test_level_family_bounds_reproducible_and_passes_trivially():
+    ind = indicator("level", "quarterly")
+    t1 = fit_indicator(_level_obs(), ind, AS_OF, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
+    t2 = fit_indicator(_level_obs(), ind, AS_OF, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
+    assert t1 is not None and t2 is not None
+    np.testing.assert_array_equal(t1.latent.values, t2.latent.values)
+    assert t1.diagnostics.passed and t1.diagnostics.sampler == "exact-monte-carlo" and t1.diagnostics.notes
+    assert float(t1.latent.min()) >= 0.0  # a big downward jump history still respects bounds
+    past = t1.latent.sel(period="2024-09-30")
+    assert float(past.min()) == float(past.max()) == 25.0
+    # two jumps in two years: rate ~0.75/yr a posteriori, so P(no jump in 3 quarters) ~ 0.55
+    soon = t1.latent.sel(period="2025-12-31").values
+    assert 0.35 < np.mean(soon == 5.0) < 0.8
+    late = t1.latent.isel(period=-1).values
+    assert np.mean(late == 5.0) < np.mean(soon == 5.0)
+    assert NEW_SOURCE in t1.reported["source"].values
+
+
+@pytest.mark.parametrize("family", ["share", "growth", "count", "level"])
+def test_prior_predictive_shapes(family):
+    fam = get_family(family)
+    freq = "annual" if family == "share" else "quarterly"
+    val = {"share": 0.2, "growth": 100.0, "count": 12.0, "level": 10.0}[family]
+    obs = frame([{"period_end": "2024-12-31", "value": val, "source": "a"}, {"period_end": "2025-12-31", "value": val, "source": "a"}])
+    pp = fam.prior_predictive(obs, indicator(family, freq), dt.date(2027, 12, 31), 3, samples=300)
+    assert pp.dims == ("sample", "period") and pp.sizes["sample"] == 300
+    assert pd.Timestamp(pp["period"].values[-1]) == pd.Timestamp("2027-12-31")
+    assert np.isfinite(pp.values).all() and (pp.values >= 0).all()
+    if family == "share":
+        assert (pp.values <= 1).all()
+        # weakly informative: the prior spreads over most of [0, 1] by 2027
+        q = np.quantile(pp.isel(period=-1), [0.1, 0.9])
+        assert q[0] < 0.15 and q[1] > 0.85
+
+
+def test_trajectory_save_load_round_trip(tmp_path):
+    ind = indicator("level", "quarterly")
+    t = fit_indicator(_level_obs(), ind, dt.date(2025, 6, 1), dt.date(2026, 12, 31), 3, TEST_SETTINGS)
+    assert t is not None
+    t.save(tmp_path / "traj")
+    u = Trajectory.load(tmp_path / "traj")
+    np.testing.assert_array_equal(t.latent.values, u.latent.values)
+    np.testing.assert_array_equal(t.reported.values, u.reported.values)
+    assert list(u.reported["source"].values) == list(t.reported["source"].values)
+    assert u.periods.equals(t.periods)
+    assert (u.indicator, u.family, u.model_version, u.as_of, u.seed) == (t.indicator, t.family, t.model_version, t.as_of, t.seed)
+    assert u.diagnostics == t.diagnostics
+    # old diagnostics JSON without the new fields still loads
+    d = t.diagnostics.to_dict()
+    d.pop("sampler"), d.pop("notes")
+    assert Diagnostics.from_dict(d).sampler == "pymc-nuts"

@@ -1,0 +1,73 @@
+"""The project's set-up files agree with each other."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pyproject_requirements() -> dict[str, str]:
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    reqs = [*meta["dependencies"], *meta["optional-dependencies"]["dev"]]
+    out = {}
+    for text in reqs:
+        req = Requirement(text)
+        spec = ",".join(sorted(str(s) for s in req.specifier))
+        out[req.name.lower()] = spec
+        for extra in req.extras:  # dask[distributed] is two conda packages
+            out[extra.lower()] = spec
+    return out
+
+
+def _conda_requirements() -> dict[str, str]:
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    out = {}
+    for dep in env["dependencies"]:
+        if not isinstance(dep, str) or dep.startswith("python"):
+            continue
+        name, _, spec = dep.partition(" ")
+        out[name.lower()] = ",".join(sorted(s.strip() for s in spec.split(",") if s.strip()))
+    return out
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    assert _conda_requirements() == _pyproject_requirements()
+
+
+def test_major_versions_pinned_for_the_stack() -> None:
+    reqs = _pyproject_requirements()
+    assert reqs["pymc"] == "<6,>=5"
+    assert reqs["pytensor"] == "<3,>=2"
+    assert reqs["arviz"].startswith("<0.24")
+
+
+def test_lock_file_pins_every_package_exactly() -> None:
+    lines = [
+        ln.strip()
+        for ln in (REPO / "requirements.lock").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
+    assert lines, "requirements.lock is empty"
+    for ln in lines:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^\s;]+(\s*;.*)?", ln), ln
+    pinned = {ln.split("==")[0].lower().replace("_", "-") for ln in lines}
+    for name in ("pymc", "pytensor", "arviz", "papermill", "pandas"):
+        assert name in pinned
+
+
+def test_notebooks_use_python3_kernel_and_are_stripped() -> None:
+    notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
+    for path in notebooks:
+        nb = json.loads(path.read_text())
+        assert nb["metadata"]["kernelspec"]["name"] == "python3", path
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [] and cell.get("execution_count") is None, path
+                assert not re.search(r"^\s*(def|class)\s", "".join(cell["source"]), re.M), path

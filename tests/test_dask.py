@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chipcast.cli import main
-from tests.pipeline_support import fake_indicator_notebook
+from tests.pipeline_support import fake_indicator_notebook, write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +27,7 @@ def test_refresh_on_a_local_cluster(mini: Path, cluster: str) -> None:
     fake_indicator_notebook(
         mini, "if indicator_id == 'tariff_rate':\n    raise ValueError('bad tariff')"
     )
+    write_notebook(mini / "notebooks" / "scoreboard.ipynb", "print('scoreboard')")
     args = [
         "refresh",
         "--root",

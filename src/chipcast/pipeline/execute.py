@@ -358,7 +358,8 @@ def run_dask(
                     run_papermill, job, key=f"chipcast-{job.id}-{time.time_ns()}", pure=False
                 )
             ] = job
-        for fut in as_completed(futures):
+        # the client is not the process default, so as_completed must be given its loop
+        for fut in as_completed(list(futures), loop=client.loop):
             job = futures[fut]
             try:
                 res = fut.result()

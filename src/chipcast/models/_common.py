@@ -338,6 +338,19 @@ def make_trajectory(
     )
 
 
+def level_shocks(priors: dict[str, dict[str, float]]):
+    """Gaussian level shocks of a local linear trend, non-centred (inside a PyMC model context).
+
+    The scale is zero-avoiding (LogNormal), so shocks and scale form no funnel. Returns
+    (sig_level, z) for `llt_path`.
+    """
+    import pymc as pm
+
+    p = priors["sig_level"]
+    sig_level = pm.LogNormal("sig_level", np.log(p["median"]), p["log_sd"])
+    return sig_level, pm.Normal("z_level", 0, 1, dims="step")
+
+
 def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, backend):
     """Local linear trend (level + drifting slope), non-centred; rates are per year.
 
@@ -353,7 +366,15 @@ def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, b
     return level, slope
 
 
-def extend_llt(rng: np.random.Generator, level: np.ndarray, slope: np.ndarray, sig_level: np.ndarray, sig_slope: np.ndarray, n_future: int, dt_years: float) -> np.ndarray:
+def extend_llt(
+    rng: np.random.Generator,
+    level: np.ndarray,
+    slope: np.ndarray,
+    sig_level: np.ndarray | float,
+    sig_slope: np.ndarray,
+    n_future: int,
+    dt_years: float,
+) -> np.ndarray:
     """Simulate `n_future` more periods of a local linear trend from each draw's last state.
 
     level, slope: (S,) last state; returns (S, n_future) levels.

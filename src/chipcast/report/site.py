@@ -346,6 +346,7 @@ def resolve_claims(reg: Registry, today: dt.date) -> pd.DataFrame:
         resolve_all({c.id: c}, groups.get(c.indicator, empty) if c.indicator else empty, today)
         for c in reg.claims.values()
     ]
+    frames = [f for f in frames if not f.empty]
     if not frames:
         return resolve_all({}, obs, today)
     return pd.concat(frames, ignore_index=True)

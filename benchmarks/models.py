@@ -46,14 +46,20 @@ def _fixture(family: str):
     if family == "growth":
         vals = [100, 115, 130, 150, None, None, 210, 240, 260]
         rows = [{"period_end": q[i], "value": v, "source": "acme"} for i, v in enumerate(vals) if v]
-        rows.append({"period_end": q[5], "period_start": "2024-01-01", "value": 370, "source": "acme"})
+        rows.append(
+            {"period_end": q[5], "period_start": "2024-01-01", "value": 370, "source": "acme"}
+        )
         rows.append({"period_end": q[7], "value": 250, "source": "analyst"})
         return frame(rows), indicator("growth", "quarterly")
     if family == "count":
         y = np.random.default_rng(1).poisson(20, 9)
-        return frame([{"period_end": q[i], "value": int(v), "source": "fr"} for i, v in enumerate(y)]), indicator("count", "quarterly")
+        return frame(
+            [{"period_end": q[i], "value": int(v), "source": "fr"} for i, v in enumerate(y)]
+        ), indicator("count", "quarterly")
     vals = [10, 10, 25, 25, 25]
-    return frame([{"period_end": q[2 * i], "value": v, "source": "ustr"} for i, v in enumerate(vals)]), indicator("level", "quarterly")
+    return frame(
+        [{"period_end": q[2 * i], "value": v, "source": "ustr"} for i, v in enumerate(vals)]
+    ), indicator("level", "quarterly")
 
 
 def worker(family: str, sampler: str) -> dict:
@@ -72,11 +78,21 @@ def worker(family: str, sampler: str) -> dict:
         for seed in (1, 2):
             t = time.perf_counter()
             tr = fam.fit(obs, ind, dt.date(2025, 8, 1), dt.date(2027, 12, 31), seed)
-            out["runs"].append({"compile_s": 0.0, "sample_s": round(time.perf_counter() - t, 3), "ess_bulk_min": tr.diagnostics.ess_bulk_min})
+            out["runs"].append(
+                {
+                    "compile_s": 0.0,
+                    "sample_s": round(time.perf_counter() - t, 3),
+                    "ess_bulk_min": tr.diagnostics.ess_bulk_min,
+                }
+            )
         return out
     design = C.snap(C.modelled(obs), ind.frequency, dt.date(2027, 12, 31))
     for seed in (1, 2):
-        model = fam.build_model(design, fam.data_scale(design)) if family == "growth" else fam.build_model(design)
+        model = (
+            fam.build_model(design, fam.data_scale(design))
+            if family == "growth"
+            else fam.build_model(design)
+        )
         if sampler == "pymc":
             import pymc as pm
 
@@ -88,15 +104,25 @@ def worker(family: str, sampler: str) -> dict:
             t = time.perf_counter()
             with model:
                 idata = pm.sample(
-                    DEFAULT_SETTINGS.draws, tune=DEFAULT_SETTINGS.tune, chains=2, cores=1, random_seed=seed,
-                    target_accept=DEFAULT_SETTINGS.target_accept, progressbar=False, compute_convergence_checks=False,
+                    DEFAULT_SETTINGS.draws,
+                    tune=DEFAULT_SETTINGS.tune,
+                    chains=2,
+                    cores=1,
+                    random_seed=seed,
+                    target_accept=DEFAULT_SETTINGS.target_accept,
+                    progressbar=False,
+                    compute_convergence_checks=False,
                 )
             ts = time.perf_counter() - t
         else:
             t = time.perf_counter()
-            idata, ts, _, notes = C.sample(model, seed, DEFAULT_SETTINGS, key=C.structure_key(family, design))
+            idata, ts, _, notes = C.sample(
+                model, seed, DEFAULT_SETTINGS, key=C.structure_key(family, design)
+            )
             tc = time.perf_counter() - t - ts
-        s = az.summary(idata, var_names=[v for v in fam.GATE_VARS if v in idata.posterior], kind="diagnostics")
+        s = az.summary(
+            idata, var_names=[v for v in fam.GATE_VARS if v in idata.posterior], kind="diagnostics"
+        )
         ess = float(s["ess_bulk"].min())
         out["runs"].append(
             {
@@ -112,10 +138,18 @@ def worker(family: str, sampler: str) -> dict:
 
 
 def run_worker(family: str, sampler: str, compiledir: str) -> dict:
-    env = dict(os.environ, PYTENSOR_FLAGS=f"compiledir={compiledir}", NUMBA_CACHE_DIR=os.path.join(compiledir, "numba"))
+    env = dict(
+        os.environ,
+        PYTENSOR_FLAGS=f"compiledir={compiledir}",
+        NUMBA_CACHE_DIR=os.path.join(compiledir, "numba"),
+    )
     t = time.perf_counter()
     res = subprocess.run(
-        [sys.executable, str(HERE), "--worker", family, "--sampler", sampler], env=env, capture_output=True, text=True, check=False
+        [sys.executable, str(HERE), "--worker", family, "--sampler", sampler],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if res.returncode != 0:
         raise RuntimeError(res.stderr[-3000:])
@@ -125,7 +159,9 @@ def run_worker(family: str, sampler: str, compiledir: str) -> dict:
 
 
 def bench(families: list[str], samplers: list[str]) -> None:
-    print(f"{'family':7} {'sampler':6} {'cache':5} {'process':>8} {'import':>7} {'compile':>8} {'sample':>7} {'ESS':>6} {'ESS/s':>7} {'rhat':>5} {'div':>4}")
+    print(
+        f"{'family':7} {'sampler':6} {'cache':5} {'process':>8} {'import':>7} {'compile':>8} {'sample':>7} {'ESS':>6} {'ESS/s':>7} {'rhat':>5} {'div':>4}"
+    )
     for sampler in samplers:
         for fam in families:
             with tempfile.TemporaryDirectory() as d:
@@ -148,7 +184,9 @@ def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
 
     reg = load(root)
     failed = 0
-    print(f"{'indicator':40} {'family':7} {'n':>3} {'pass':>5} {'retry':>5} {'rhat':>5} {'ess':>6} {'div':>4} {'secs':>6}  sampler")
+    print(
+        f"{'indicator':40} {'family':7} {'n':>3} {'pass':>5} {'retry':>5} {'rhat':>5} {'ess':>6} {'div':>4} {'secs':>6}  sampler"
+    )
     for iid, ind in sorted(reg.indicators.items()):
         if ind.family == "none":
             continue
@@ -169,7 +207,9 @@ def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--families", nargs="*", default=["share", "growth", "count", "level"])
     p.add_argument("--pymc", action="store_true", help="also measure PyMC's own NUTS (C backend)")
     p.add_argument("--worker")
@@ -182,7 +222,11 @@ def main() -> int:
         print(json.dumps(worker(a.worker, a.sampler)))
         return 0
     if a.data:
-        return 1 if fit_data(a.data, dt.date.fromisoformat(a.as_of), dt.date.fromisoformat(a.horizon)) else 0
+        return (
+            1
+            if fit_data(a.data, dt.date.fromisoformat(a.as_of), dt.date.fromisoformat(a.horizon))
+            else 0
+        )
     bench(a.families, ["nutpie", "pymc"] if a.pymc else ["nutpie"])
     return 0
 

@@ -98,3 +98,21 @@ def test_reduced_backtest_on_shipped_data(tmp_path: Path) -> None:
         .all()
         .all()
     )
+
+
+def test_origin_a_baseline_cannot_forecast_is_skipped_for_everyone(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scores stay on common targets: no naive forecast, no model fit, no rows for that origin."""
+    import chipcast.evaluate.backtest as bt
+    import chipcast.models as models
+
+    class Blind:
+        def forecast(self, *args, **kwargs):
+            raise ValueError("no usable observations to forecast from")
+
+    fits: list[object] = []
+    monkeypatch.setitem(bt.BASELINES, "naive", Blind())
+    monkeypatch.setattr(models, "fit_indicator", lambda *a, **k: fits.append(a))
+    rows = bt.backtest_indicator(load(mini), "dom_share", profile="test-small", max_origins=2)
+    assert rows.empty and fits == []

@@ -45,13 +45,17 @@ def test_bound_in_frame_is_not_a_point(mini: Path) -> None:
     assert row["lower"] == 0.30 and np.isnan(row["value"]) and np.isnan(row["upper"])
 
 
-def test_as_of_hides_later_revisions(mini: Path) -> None:
-    obs = load(mini).observations
-    idc_2024 = lambda df: df[
+def _idc_2024(df):
+    return df[
         (df["indicator"] == "dom_share")
         & (df["source"] == "idc")
         & (df["period_end"] == "2024-12-31")
-    ]  # noqa: E731
+    ]
+
+
+def test_as_of_hides_later_revisions(mini: Path) -> None:
+    obs = load(mini).observations
+    idc_2024 = _idc_2024
     # before the revision (published 2025-06-01) the bound is what IDC had said
     before = idc_2024(as_of(obs, dt.date(2025, 5, 31)))
     assert len(before) == 1 and before.iloc[0]["censor"] == "lower"

@@ -19,7 +19,13 @@ from chipcast.models.base import NEW_SOURCE, TEST_SETTINGS, Diagnostics, Traject
 
 def test_period_grid_frequencies():
     q = period_grid(dt.date(2024, 2, 10), dt.date(2025, 1, 5), "quarterly")
-    assert list(q.strftime("%Y-%m-%d")) == ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"]
+    assert list(q.strftime("%Y-%m-%d")) == [
+        "2024-03-31",
+        "2024-06-30",
+        "2024-09-30",
+        "2024-12-31",
+        "2025-03-31",
+    ]
     a = period_grid(dt.date(2021, 12, 31), dt.date(2027, 12, 31), "annual")
     assert list(a.year) == list(range(2021, 2028)) and all(a.month == 12) and all(a.day == 31)
     s = period_grid(dt.date(2024, 1, 1), dt.date(2025, 12, 31), "semiannual")
@@ -45,11 +51,19 @@ def test_snap_fiscal_quarter_and_multi_period_totals():
     d = snap(obs, "quarterly", dt.date(2025, 12, 31))
     g = d.grid
     assert g[d.last[0]] == pd.Timestamp("2025-06-30") and d.first[0] == d.last[0]
-    assert g[d.first[1]] == pd.Timestamp("2024-03-31") and g[d.last[1]] == pd.Timestamp("2024-09-30")
+    assert g[d.first[1]] == pd.Timestamp("2024-03-31") and g[d.last[1]] == pd.Timestamp(
+        "2024-09-30"
+    )
     assert d.last[2] - d.first[2] == 3 and g[d.first[2]] == pd.Timestamp("2023-03-31")
     assert g[-1] == pd.Timestamp("2025-12-31")
     # a quarterly figure on an annual grid covers a quarter of a period
-    d2 = snap(frame([{"period_end": "2024-06-30", "period_start": "2024-04-01", "value": 1, "source": "a"}]), "annual", dt.date(2025, 1, 1))
+    d2 = snap(
+        frame(
+            [{"period_end": "2024-06-30", "period_start": "2024-04-01", "value": 1, "source": "a"}]
+        ),
+        "annual",
+        dt.date(2025, 1, 1),
+    )
     assert d2.frac[0] == pytest.approx(0.25, abs=0.01)
 
 
@@ -80,9 +94,21 @@ def test_registry():
 
 def test_fit_indicator_none_and_empty():
     obs = frame([{"period_end": "2024-12-31", "value": 0.2, "source": "a"}])
-    assert fit_indicator(obs, indicator("share").model_copy(update={"family": "none"}), AS_OF, dt.date(2026, 12, 31), 1) is None
+    assert (
+        fit_indicator(
+            obs,
+            indicator("share").model_copy(update={"family": "none"}),
+            AS_OF,
+            dt.date(2026, 12, 31),
+            1,
+        )
+        is None
+    )
     # nothing public yet on as_of
-    assert fit_indicator(obs, indicator("share"), dt.date(2020, 1, 1), dt.date(2026, 12, 31), 1) is None
+    assert (
+        fit_indicator(obs, indicator("share"), dt.date(2020, 1, 1), dt.date(2026, 12, 31), 1)
+        is None
+    )
 
 
 def _level_obs():
@@ -102,7 +128,11 @@ def test_level_family_bounds_reproducible_and_passes_trivially():
     t2 = fit_indicator(_level_obs(), ind, AS_OF, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
     assert t1 is not None and t2 is not None
     np.testing.assert_array_equal(t1.latent.values, t2.latent.values)
-    assert t1.diagnostics.passed and t1.diagnostics.sampler == "exact-monte-carlo" and t1.diagnostics.notes
+    assert (
+        t1.diagnostics.passed
+        and t1.diagnostics.sampler == "exact-monte-carlo"
+        and t1.diagnostics.notes
+    )
     assert float(t1.latent.min()) >= 0.0  # a big downward jump history still respects bounds
     past = t1.latent.sel(period="2024-09-30")
     assert float(past.min()) == float(past.max()) == 25.0
@@ -119,7 +149,12 @@ def test_prior_predictive_shapes(family):
     fam = get_family(family)
     freq = "annual" if family == "share" else "quarterly"
     val = {"share": 0.2, "growth": 100.0, "count": 12.0, "level": 10.0}[family]
-    obs = frame([{"period_end": "2024-12-31", "value": val, "source": "a"}, {"period_end": "2025-12-31", "value": val, "source": "a"}])
+    obs = frame(
+        [
+            {"period_end": "2024-12-31", "value": val, "source": "a"},
+            {"period_end": "2025-12-31", "value": val, "source": "a"},
+        ]
+    )
     pp = fam.prior_predictive(obs, indicator(family, freq), dt.date(2027, 12, 31), 3, samples=300)
     assert pp.dims == ("sample", "period") and pp.sizes["sample"] == 300
     assert pd.Timestamp(pp["period"].values[-1]) == pd.Timestamp("2027-12-31")
@@ -133,7 +168,9 @@ def test_prior_predictive_shapes(family):
 
 def test_trajectory_save_load_round_trip(tmp_path):
     ind = indicator("level", "quarterly")
-    t = fit_indicator(_level_obs(), ind, dt.date(2025, 6, 1), dt.date(2026, 12, 31), 3, TEST_SETTINGS)
+    t = fit_indicator(
+        _level_obs(), ind, dt.date(2025, 6, 1), dt.date(2026, 12, 31), 3, TEST_SETTINGS
+    )
     assert t is not None
     t.save(tmp_path / "traj")
     u = Trajectory.load(tmp_path / "traj")
@@ -141,7 +178,13 @@ def test_trajectory_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(t.reported.values, u.reported.values)
     assert list(u.reported["source"].values) == list(t.reported["source"].values)
     assert u.periods.equals(t.periods)
-    assert (u.indicator, u.family, u.model_version, u.as_of, u.seed) == (t.indicator, t.family, t.model_version, t.as_of, t.seed)
+    assert (u.indicator, u.family, u.model_version, u.as_of, u.seed) == (
+        t.indicator,
+        t.family,
+        t.model_version,
+        t.as_of,
+        t.seed,
+    )
     assert u.diagnostics == t.diagnostics
     # old diagnostics JSON without the new fields still loads
     d = t.diagnostics.to_dict()

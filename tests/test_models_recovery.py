@@ -47,9 +47,23 @@ def test_share_recovery_and_source_offsets():
         x = sim_share_path(rng, 6)
         rows = []
         for t in range(6):
-            rows.append({"period_end": YEARS[t], "value": expit(x[t] + 0.35 + 0.05 * rng.standard_normal()), "source": "hi"})
-            rows.append({"period_end": YEARS[t], "value": expit(x[t] - 0.35 + 0.05 * rng.standard_normal()), "source": "lo"})
-        tr = fit_indicator(frame(rows), indicator("share"), AS_OF, dt.date(2023, 12, 31), seed, TEST_SETTINGS)
+            rows.append(
+                {
+                    "period_end": YEARS[t],
+                    "value": expit(x[t] + 0.35 + 0.05 * rng.standard_normal()),
+                    "source": "hi",
+                }
+            )
+            rows.append(
+                {
+                    "period_end": YEARS[t],
+                    "value": expit(x[t] - 0.35 + 0.05 * rng.standard_normal()),
+                    "source": "lo",
+                }
+            )
+        tr = fit_indicator(
+            frame(rows), indicator("share"), AS_OF, dt.date(2023, 12, 31), seed, TEST_SETTINGS
+        )
         assert tr is not None and tr.diagnostics.passed, tr.diagnostics.reasons
         q = tr.latent.quantile([0.05, 0.95], dim="sample").values
         truth = expit(x)
@@ -70,9 +84,20 @@ def test_share_coverage_of_held_out_period():
     n, hits = 16, 0
     for k in range(n):
         rng = np.random.default_rng(100 + k)
-        x = sim_share_path(rng, 7, level0=rng.normal(-1.5, 0.5), slope0=rng.normal(0.3, 0.3), sig_slope=0.25)
-        rows = [{"period_end": YEARS[t], "value": expit(x[t] + 0.1 * rng.standard_normal()), "source": "a"} for t in range(5)]
-        tr = fit_indicator(frame(rows), indicator("share"), AS_OF, dt.date(2024, 12, 31), k, TEST_SETTINGS)
+        x = sim_share_path(
+            rng, 7, level0=rng.normal(-1.5, 0.5), slope0=rng.normal(0.3, 0.3), sig_slope=0.25
+        )
+        rows = [
+            {
+                "period_end": YEARS[t],
+                "value": expit(x[t] + 0.1 * rng.standard_normal()),
+                "source": "a",
+            }
+            for t in range(5)
+        ]
+        tr = fit_indicator(
+            frame(rows), indicator("share"), AS_OF, dt.date(2024, 12, 31), k, TEST_SETTINGS
+        )
         q = tr.latent.sel(period=YEARS[6]).quantile([0.1, 0.9]).values
         hits += int(q[0] <= expit(x[6]) <= q[1])
     assert _binom_ok(hits, n), f"80% intervals covered {hits}/{n}"
@@ -87,7 +112,9 @@ def test_share_lower_bound_moves_posterior_up():
     bound = {"period_end": "2024-12-31", "censor": "lower", "lower": 0.40, "source": "idc"}
     ind = indicator("share")
     without = fit_indicator(frame(base), ind, AS_OF, dt.date(2025, 12, 31), 5, TEST_SETTINGS)
-    with_b = fit_indicator(frame([*base, bound]), ind, AS_OF, dt.date(2025, 12, 31), 5, TEST_SETTINGS)
+    with_b = fit_indicator(
+        frame([*base, bound]), ind, AS_OF, dt.date(2025, 12, 31), 5, TEST_SETTINGS
+    )
     m0 = float(without.latent.sel(period="2024-12-31").median())
     m1 = float(with_b.latent.sel(period="2024-12-31").median())
     assert m1 > m0 + 0.05
@@ -103,7 +130,9 @@ QUARTERS = [d.strftime("%Y-%m-%d") for d in pd.date_range("2022-03-31", periods=
 
 def _sim_growth(rng, n, level0=4.605, slope0=0.4, sig_slope=0.2):  # level0 = log(100)
     dt_ = 0.25
-    slope = slope0 + np.concatenate([[0.0], np.cumsum(sig_slope * np.sqrt(dt_) * rng.standard_normal(n - 1))])
+    slope = slope0 + np.concatenate(
+        [[0.0], np.cumsum(sig_slope * np.sqrt(dt_) * rng.standard_normal(n - 1))]
+    )
     return level0 + np.concatenate([[0.0], np.cumsum(slope[:-1] * dt_)])
 
 
@@ -111,9 +140,20 @@ def test_growth_mixed_frequency_recovers_missing_quarter():
     """Quarters of 2023, Q1, Q2 and Q4 of 2024 and a Jan-Sep 2024 total: Q3 2024 is implied."""
     q = {"2023-03-31": 100, "2023-06-30": 110, "2023-09-30": 121, "2023-12-31": 133,
          "2024-03-31": 146, "2024-06-30": 161, "2024-09-30": 177, "2024-12-31": 195}  # fmt: skip
-    rows = [{"period_end": k, "value": v, "source": "co"} for k, v in q.items() if k != "2024-09-30"]
-    rows.append({"period_end": "2024-09-30", "period_start": "2024-01-01", "value": 146 + 161 + 177, "source": "co"})
-    tr = fit_indicator(frame(rows), indicator("growth", "quarterly"), AS_OF, dt.date(2025, 6, 30), 3, TEST_SETTINGS)
+    rows = [
+        {"period_end": k, "value": v, "source": "co"} for k, v in q.items() if k != "2024-09-30"
+    ]
+    rows.append(
+        {
+            "period_end": "2024-09-30",
+            "period_start": "2024-01-01",
+            "value": 146 + 161 + 177,
+            "source": "co",
+        }
+    )
+    tr = fit_indicator(
+        frame(rows), indicator("growth", "quarterly"), AS_OF, dt.date(2025, 6, 30), 3, TEST_SETTINGS
+    )
     assert tr is not None and tr.diagnostics.passed, tr.diagnostics.reasons
     d = tr.latent.sel(period="2024-09-30")
     lo, med, hi = d.quantile([0.05, 0.5, 0.95]).values
@@ -127,8 +167,22 @@ def test_growth_recovery_and_coverage():
     for k in range(n):
         rng = np.random.default_rng(200 + k)
         x = _sim_growth(rng, 10, level0=rng.normal(np.log(100), 0.3), slope0=rng.normal(0.4, 0.4))
-        rows = [{"period_end": QUARTERS[t], "value": float(np.exp(x[t] + 0.06 * rng.standard_normal())), "source": "co"} for t in range(8)]
-        tr = fit_indicator(frame(rows), indicator("growth", "quarterly"), AS_OF, dt.date(2024, 6, 30), k, TEST_SETTINGS)
+        rows = [
+            {
+                "period_end": QUARTERS[t],
+                "value": float(np.exp(x[t] + 0.06 * rng.standard_normal())),
+                "source": "co",
+            }
+            for t in range(8)
+        ]
+        tr = fit_indicator(
+            frame(rows),
+            indicator("growth", "quarterly"),
+            AS_OF,
+            dt.date(2024, 6, 30),
+            k,
+            TEST_SETTINGS,
+        )
         q = tr.latent.sel(period=QUARTERS[9]).quantile([0.1, 0.9]).values
         hits += int(q[0] <= np.exp(x[9]) <= q[1])
         if k < 4:
@@ -148,7 +202,9 @@ def test_count_recovery():
     lam = rng.gamma(5.0, 20 / 5.0, 12)
     y = rng.poisson(lam)
     rows = [{"period_end": QUARTERS[t], "value": int(y[t]), "source": "fr"} for t in range(12)]
-    tr = fit_indicator(frame(rows), indicator("count", "quarterly"), AS_OF, dt.date(2025, 6, 30), 5, TEST_SETTINGS)
+    tr = fit_indicator(
+        frame(rows), indicator("count", "quarterly"), AS_OF, dt.date(2025, 6, 30), 5, TEST_SETTINGS
+    )
     assert tr is not None and tr.diagnostics.passed, tr.diagnostics.reasons
     mean_fit = float(tr.latent.isel(period=slice(0, 12)).mean())
     assert 15 < mean_fit < 26
@@ -179,8 +235,15 @@ def test_gate_fails_after_exactly_one_retry(monkeypatch):
         return real_fit(obs, ind, as_of, horizon, seed, settings)
 
     monkeypatch.setattr(share, "fit", counting_fit)
-    bad = replace(TEST_SETTINGS, draws=30, tune=1, gate=GateSettings(rhat_max=1.0, ess_bulk_min=1e9, divergences_max=0))
-    tr = fit_indicator(frame(FIXTURE_SHARE), indicator("share"), AS_OF, dt.date(2026, 12, 31), 1, bad)
+    bad = replace(
+        TEST_SETTINGS,
+        draws=30,
+        tune=1,
+        gate=GateSettings(rhat_max=1.0, ess_bulk_min=1e9, divergences_max=0),
+    )
+    tr = fit_indicator(
+        frame(FIXTURE_SHARE), indicator("share"), AS_OF, dt.date(2026, 12, 31), 1, bad
+    )
     assert len(calls) == 2
     assert calls[1].tune == 3 * calls[0].tune and calls[1].target_accept >= 0.99
     assert tr is not None and not tr.diagnostics.passed and not tr.published
@@ -195,7 +258,10 @@ def test_same_seed_same_draws_and_fixture_passes():
     np.testing.assert_array_equal(a.latent.values, b.latent.values)
     np.testing.assert_array_equal(a.reported.values, b.reported.values)
     assert not np.array_equal(a.latent.values, c.latent.values)
-    assert a.diagnostics.passed and a.latent.sizes["sample"] == TEST_SETTINGS.chains * TEST_SETTINGS.draws
+    assert (
+        a.diagnostics.passed
+        and a.latent.sizes["sample"] == TEST_SETTINGS.chains * TEST_SETTINGS.draws
+    )
     # the drifting slope keeps 2027 honest (a straight logistic trend gave P(>=55%) = 0.98)
     p55 = float((a.latent.sel(period="2027-12-31") >= 0.55).mean())
     assert 0.3 < p55 < 0.9

@@ -104,20 +104,25 @@ def backtest_indicator(
         visible = as_of(obs, origin.date)
         horizon = origin.targets["period_end"].max().date()
         s = indicator_seed(seed, indicator_id) + k
-        traj = fit_indicator(visible, ind, origin.date, horizon, s, settings)
         grid = _grid(ind, visible, origin.targets)
-        cache: dict[tuple[str, str], object] = {}
+        # Every forecaster is scored on the same targets: an origin where a reference forecaster
+        # has nothing to go on (e.g. only annual totals of a quarterly series are public yet) is
+        # skipped for all of them, before the model is fitted.
+        try:
+            baseline_paths = {
+                (name, src): baseline.forecast(visible, ind, grid, src, N_BASELINE_SAMPLES, s)
+                for name, baseline in BASELINES.items()
+                for src in origin.targets["source"].unique()
+            }
+        except ValueError:
+            continue
+        traj = fit_indicator(visible, ind, origin.date, horizon, s, settings)
         for _, row in origin.targets.iterrows():
             draws = {}
             if traj is not None and traj.published:
                 draws[ind.family] = _target_draws(traj.series(row["source"]), ind, row)
-            for name, baseline in BASELINES.items():
-                key = (name, row["source"])
-                if key not in cache:
-                    cache[key] = baseline.forecast(
-                        visible, ind, grid, row["source"], N_BASELINE_SAMPLES, s
-                    )
-                draws[name] = _target_draws(cache[key], ind, row)
+            for name in BASELINES:
+                draws[name] = _target_draws(baseline_paths[(name, row["source"])], ind, row)
             for model, d in draws.items():
                 sc = score_against_observation(d, row, rng=s)
                 rows.append(

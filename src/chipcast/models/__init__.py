@@ -66,7 +66,11 @@ FAMILIES: dict[str, ModelFamily] = {}
 
 def register(family: ModelFamily) -> ModelFamily:
     """Add (or replace) a family under its `name`; returns it so it can decorate."""
-    if not getattr(family, "name", None) or not hasattr(family, "fit") or not hasattr(family, "prior_predictive"):
+    if (
+        not getattr(family, "name", None)
+        or not hasattr(family, "fit")
+        or not hasattr(family, "prior_predictive")
+    ):
         raise TypeError("a model family needs name, version, fit() and prior_predictive()")
     FAMILIES[family.name] = family
     return family
@@ -80,7 +84,9 @@ def get_family(name: str) -> ModelFamily:
     try:
         return FAMILIES[name]
     except KeyError:
-        raise KeyError(f"no model family {name!r} (known: {', '.join(sorted(FAMILIES))}; 'none' is not modelled)") from None
+        raise KeyError(
+            f"no model family {name!r} (known: {', '.join(sorted(FAMILIES))}; 'none' is not modelled)"
+        ) from None
 
 
 def _as_of_view(observations: pd.DataFrame, indicator: Indicator, as_of: dt.date) -> pd.DataFrame:

@@ -37,8 +37,17 @@ warnings.filterwarnings("ignore", message=".*Using NumPy C-API based implementat
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"pymc.*")
 warnings.filterwarnings("ignore", category=UserWarning, module=r"pymc.*")
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"arviz.*")
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"arviz.*")  # "ArviZ is undergoing a major refactor"
-for _name in ("pymc", "pymc.sampling", "pymc.sampling.mcmc", "pytensor", "pytensor.tensor.blas", "pytensor.configdefaults"):
+warnings.filterwarnings(
+    "ignore", category=FutureWarning, module=r"arviz.*"
+)  # "ArviZ is undergoing a major refactor"
+for _name in (
+    "pymc",
+    "pymc.sampling",
+    "pymc.sampling.mcmc",
+    "pytensor",
+    "pytensor.tensor.blas",
+    "pytensor.configdefaults",
+):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
@@ -61,7 +70,9 @@ def _period_end_containing(date: pd.Timestamp, frequency: str) -> pd.Timestamp:
     return pd.Timestamp(year=date.year, month=end_month, day=1) + pd.offsets.MonthEnd(0)
 
 
-def period_grid(first_period_end: dt.date | pd.Timestamp, horizon: dt.date | pd.Timestamp, frequency: str) -> pd.DatetimeIndex:
+def period_grid(
+    first_period_end: dt.date | pd.Timestamp, horizon: dt.date | pd.Timestamp, frequency: str
+) -> pd.DatetimeIndex:
     """Period ends from the period containing `first_period_end` to the one containing `horizon`.
 
     annual -> Dec 31s; semiannual -> Jun 30 and Dec 31; quarterly -> calendar quarter ends;
@@ -138,7 +149,10 @@ def snap(observations: pd.DataFrame, frequency: str, horizon: dt.date | pd.Times
     frac = np.where(n_periods < 0.75, np.clip(n_periods, 1e-3, 1.0), 1.0)
     first_end = min(
         min(end_periods),
-        min(e - pd.offsets.MonthEnd(months * (n - 1)) if n > 1 else e for e, n in zip(end_periods, n_cover, strict=True)),
+        min(
+            e - pd.offsets.MonthEnd(months * (n - 1)) if n > 1 else e
+            for e, n in zip(end_periods, n_cover, strict=True)
+        ),
     )
     last_obs = max(end_periods)
     grid = period_grid(first_end, max(pd.Timestamp(horizon), last_obs), freq)
@@ -149,8 +163,16 @@ def snap(observations: pd.DataFrame, frequency: str, horizon: dt.date | pd.Times
     sidx = np.array([sources.index(s) for s in obs["source"].astype(str)], dtype=int)
     censor = obs["censor"].astype(str).to_numpy() if "censor" in obs else np.full(len(obs), "point")
     value = pd.to_numeric(obs["value"], errors="coerce").to_numpy(float)
-    lower = pd.to_numeric(obs["lower"], errors="coerce").to_numpy(float) if "lower" in obs else value.copy()
-    upper = pd.to_numeric(obs["upper"], errors="coerce").to_numpy(float) if "upper" in obs else value.copy()
+    lower = (
+        pd.to_numeric(obs["lower"], errors="coerce").to_numpy(float)
+        if "lower" in obs
+        else value.copy()
+    )
+    upper = (
+        pd.to_numeric(obs["upper"], errors="coerce").to_numpy(float)
+        if "upper" in obs
+        else value.copy()
+    )
     return Design(
         grid=grid,
         n_fit=int(last.max()) + 1,
@@ -180,7 +202,11 @@ def modelled(observations: pd.DataFrame) -> pd.DataFrame:
             ok.append(np.isfinite(r["upper"]))
         else:
             ok.append(np.isfinite(r["lower"]) and np.isfinite(r["upper"]))
-    return observations[np.array(ok, dtype=bool)].reset_index(drop=True) if len(observations) else observations
+    return (
+        observations[np.array(ok, dtype=bool)].reset_index(drop=True)
+        if len(observations)
+        else observations
+    )
 
 
 @contextlib.contextmanager
@@ -191,7 +217,9 @@ def _quiet():
 
 
 SAMPLER = "nutpie-numba"  # pinned by measurement, see chipcast.models' docstring
-LOW_RANK = os.environ.get("CHIPCAST_LOW_RANK", "0") == "1"  # nutpie low-rank mass matrix: off (measured: 1-2 divergences on 3-figure shares)
+LOW_RANK = (
+    os.environ.get("CHIPCAST_LOW_RANK", "0") == "1"
+)  # nutpie low-rank mass matrix: off (measured: 1-2 divergences on 3-figure shares)
 
 
 _COMPILED: dict[tuple, object] = {}
@@ -219,7 +247,9 @@ def structure_key(family: str, design: Design) -> tuple:
     )
 
 
-def sample(model, seed: int, settings: SamplerSettings = DEFAULT_SETTINGS, key: tuple | None = None):
+def sample(
+    model, seed: int, settings: SamplerSettings = DEFAULT_SETTINGS, key: tuple | None = None
+):
     """NUTS with chains, cores and seed pinned; returns (idata, sampling seconds, sampler, notes).
 
     nutpie (numba backend) when installed, as measured; PyMC's own NUTS (C backend) otherwise,
@@ -256,7 +286,12 @@ def sample(model, seed: int, settings: SamplerSettings = DEFAULT_SETTINGS, key: 
                 low_rank_modified_mass_matrix=LOW_RANK,
             )
         t2 = time.perf_counter()
-        return idata, t2 - t1, SAMPLER, [f"nutpie compile {t1 - t0:.1f} s" + (" (cached graph)" if cached is not None else "")]
+        return (
+            idata,
+            t2 - t1,
+            SAMPLER,
+            [f"nutpie compile {t1 - t0:.1f} s" + (" (cached graph)" if cached is not None else "")],
+        )
     import pymc as pm
 
     with model, _quiet():
@@ -271,7 +306,12 @@ def sample(model, seed: int, settings: SamplerSettings = DEFAULT_SETTINGS, key: 
             compute_convergence_checks=False,
             return_inferencedata=True,
         )
-    return idata, time.perf_counter() - t0, "pymc-nuts", ["nutpie not installed: PyMC NUTS fallback"]
+    return (
+        idata,
+        time.perf_counter() - t0,
+        "pymc-nuts",
+        ["nutpie not installed: PyMC NUTS fallback"],
+    )
 
 
 def flat(idata, name: str) -> np.ndarray:
@@ -318,7 +358,12 @@ def make_trajectory(
 ) -> Trajectory:
     periods = pd.DatetimeIndex(grid, name="period")
     n = latent.shape[0]
-    lat = xr.DataArray(latent, dims=("sample", "period"), coords={"sample": np.arange(n), "period": periods}, name="latent")
+    lat = xr.DataArray(
+        latent,
+        dims=("sample", "period"),
+        coords={"sample": np.arange(n), "period": periods},
+        name="latent",
+    )
     names = list(reported)
     rep = xr.DataArray(
         np.stack([reported[s] for s in names]),
@@ -360,10 +405,56 @@ def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, b
     """
     sq = np.sqrt(dt_years)
     slope_steps = sig_slope * sq * z_slope  # (T-1,)
-    slope = backend.concatenate([backend.reshape(slope0, (1,)), slope0 + backend.cumsum(slope_steps)])
+    slope = backend.concatenate(
+        [backend.reshape(slope0, (1,)), slope0 + backend.cumsum(slope_steps)]
+    )
     steps = slope[:-1] * dt_years + sig_level * sq * z_level
     level = backend.concatenate([backend.reshape(level0, (1,)), level0 + backend.cumsum(steps)])
     return level, slope
+
+
+def trend_and_sources(
+    priors: dict[str, dict[str, float]], S: int, T: int, dt_years: float, shocks: bool
+):
+    """The latent trend and the per-source terms shared by the share and growth families.
+
+    Creates, inside a PyMC model context, in this order: level0, slope0, sig_slope, the source
+    hierarchy (tau_offset, sigma_pop, omega, a_offset, b_noise), level shocks when `shocks`, and
+    the slope innovations; returns (level, slope, offset, sigma_s) with the Deterministics the
+    families read back (latent, slope, offset, sigma_s).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    P = priors
+    level0 = pm.Normal("level0", P["level0"]["mu"], P["level0"]["sigma"])
+    slope0 = pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
+    sig_slope = pm.HalfNormal("sig_slope", P["sig_slope"]["sigma"])
+    tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
+    sigma_pop = pm.LogNormal(
+        "sigma_pop", np.log(P["sigma_pop"]["median"]), P["sigma_pop"]["log_sd"]
+    )
+    omega = pm.HalfNormal("omega", P["omega"]["sigma"])
+    # A lone source: its offset is not identified beside the level (a ridge that costs ESS),
+    # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
+    a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
+    b = pm.Normal("b_noise", 0, 1, dims="source") if S > 1 else pt.zeros(1)
+    if T > 1:
+        # without shocks: an integrated random walk, all movement goes through the drifting slope
+        sig_level, z = level_shocks(P) if shocks else (0.0, 0.0)
+        u = pm.Normal("u_slope", 0, 1, dims="step")
+        level, slope = llt_path(level0, slope0, sig_level, sig_slope, z, u, dt_years, pt)
+    else:
+        level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
+    pm.Deterministic("latent", level)
+    pm.Deterministic("slope", slope)
+    offset = pm.Deterministic("offset", tau * a, dims="source")
+    sigma_s = pm.Deterministic(
+        "sigma_s",
+        pt.sqrt(P["noise_floor"]["value"] ** 2 + pt.square(sigma_pop * pt.exp(omega * b))),
+        dims="source",
+    )
+    return level, slope, offset, sigma_s
 
 
 def extend_llt(

@@ -101,12 +101,17 @@ class Diagnostics:
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> Diagnostics:
-        d = {k: (float("nan") if v is None and k in ("rhat_max", "ess_bulk_min") else v) for k, v in d.items()}
+        d = {
+            k: (float("nan") if v is None and k in ("rhat_max", "ess_bulk_min") else v)
+            for k, v in d.items()
+        }
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})  # type: ignore[arg-type]
 
 
-def check_gate(idata: object, gate: GateSettings, var_names: list[str] | None = None) -> tuple[float, float, int, list[str]]:
+def check_gate(
+    idata: object, gate: GateSettings, var_names: list[str] | None = None
+) -> tuple[float, float, int, list[str]]:
     """R-hat, bulk ESS and divergences of a fit, and the reasons it fails the gate (if any)."""
     import arviz as az
 
@@ -186,7 +191,9 @@ class Trajectory:
         )
         ds.to_netcdf(directory / "draws.nc", engine="h5netcdf")
         self.quantile_frame().to_csv(directory / "quantiles.csv", index=False, float_format="%.6g")
-        (directory / "diagnostics.json").write_text(json.dumps(self.diagnostics.to_dict(), indent=2))
+        (directory / "diagnostics.json").write_text(
+            json.dumps(self.diagnostics.to_dict(), indent=2)
+        )
 
     @classmethod
     def load(cls, directory: Path) -> Trajectory:
@@ -222,7 +229,12 @@ class ModelFamily(Protocol):
     ) -> Trajectory: ...
 
     def prior_predictive(
-        self, observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+        self,
+        observations: pd.DataFrame,
+        indicator: Indicator,
+        horizon: dt.date,
+        seed: int,
+        samples: int = 500,
     ) -> xr.DataArray: ...
 
 

@@ -45,7 +45,11 @@ PRIORS: dict[str, dict[str, float]] = {
 
 def center(design: C.Design) -> float:
     per = design.weights().sum(axis=1)
-    v = np.where(design.censor == "point", design.value, np.where(np.isfinite(design.lower), design.lower, design.upper))
+    v = np.where(
+        design.censor == "point",
+        design.value,
+        np.where(np.isfinite(design.lower), design.lower, design.upper),
+    )
     v = v / per
     v = v[np.isfinite(v)]
     return float(np.log(max(np.mean(v), 0.0) + 0.5)) if len(v) else 0.0
@@ -83,15 +87,28 @@ def build_model(design: C.Design):
 
         m = design.mask("point")
         if m.any():
-            pm.NegativeBinomial("y_point", mu=mu[m], alpha=alpha, observed=pm.Data("obs_point", np.round(design.value[m]).astype("int64")))
+            pm.NegativeBinomial(
+                "y_point",
+                mu=mu[m],
+                alpha=alpha,
+                observed=pm.Data("obs_point", np.round(design.value[m]).astype("int64")),
+            )
         m = design.mask("lower") & (design.lower >= 0)
         if m.any():
             d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
-            pm.Potential("y_lower", pm.math.sum(pm.math.log1mexp(pm.logcdf(d, pm.Data("obs_lower", np.floor(design.lower[m]))))))
+            pm.Potential(
+                "y_lower",
+                pm.math.sum(
+                    pm.math.log1mexp(pm.logcdf(d, pm.Data("obs_lower", np.floor(design.lower[m]))))
+                ),
+            )
         m = design.mask("upper") & (design.upper > 0)
         if m.any():
             d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
-            pm.Potential("y_upper", pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", np.ceil(design.upper[m]) - 1))))
+            pm.Potential(
+                "y_upper",
+                pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", np.ceil(design.upper[m]) - 1))),
+            )
         m = design.mask("interval") & (design.upper > 0)
         if m.any():
             d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
@@ -122,7 +139,9 @@ def fit(
     design = C.snap(obs, indicator.frequency, horizon)
     model = build_model(design)
     idata, *sampled = C.sample(model, seed, settings, key=C.structure_key(name, design))
-    diag = C.gate_diagnostics(idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs)
+    diag = C.gate_diagnostics(
+        idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs
+    )
 
     rng = np.random.default_rng([seed, 1])
     r = C.flat(idata, "latent")
@@ -135,21 +154,42 @@ def fit(
     alpha = C.flat(idata, "alpha")[:, None]
     offset, tau = C.flat(idata, "offset"), C.flat(idata, "tau_offset")
     latent = _nb(rng, np.exp(r), alpha)
-    reported = {s: _nb(rng, np.exp(r + offset[:, j, None]), alpha) for j, s in enumerate(design.sources)}
+    reported = {
+        s: _nb(rng, np.exp(r + offset[:, j, None]), alpha) for j, s in enumerate(design.sources)
+    }
     reported[NEW_SOURCE] = _nb(rng, np.exp(r + (tau * rng.standard_normal(n))[:, None]), alpha)
-    return C.make_trajectory(indicator, name, version, as_of, seed, design.grid, latent, reported, diag)
+    return C.make_trajectory(
+        indicator, name, version, as_of, seed, design.grid, latent, reported, diag
+    )
 
 
 def prior_predictive(
-    observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+    observations: pd.DataFrame,
+    indicator: Indicator,
+    horizon: dt.date,
+    seed: int,
+    samples: int = 500,
 ) -> xr.DataArray:
     """Realised counts per period under the priors alone, dims (sample, period)."""
     design = C.snap(C.modelled(observations), indicator.frequency, horizon)
     rng = np.random.default_rng([seed, 2])
     T = len(design.grid)
     r0 = rng.normal(center(design), PRIORS["r0"]["sigma"], samples)
-    sig = np.abs(rng.normal(0, PRIORS["sig_rw"]["sigma"], samples)) * np.sqrt(C.period_years(design.frequency))
-    r = r0[:, None] + np.concatenate([np.zeros((samples, 1)), np.cumsum(sig[:, None] * rng.standard_normal((samples, T - 1)), axis=1)], axis=1)
+    sig = np.abs(rng.normal(0, PRIORS["sig_rw"]["sigma"], samples)) * np.sqrt(
+        C.period_years(design.frequency)
+    )
+    r = r0[:, None] + np.concatenate(
+        [
+            np.zeros((samples, 1)),
+            np.cumsum(sig[:, None] * rng.standard_normal((samples, T - 1)), axis=1),
+        ],
+        axis=1,
+    )
     isa = np.abs(rng.normal(0, PRIORS["inv_sqrt_alpha"]["sigma"], samples))
     alpha = 1.0 / np.maximum(isa, 1e-3) ** 2
-    return xr.DataArray(_nb(rng, np.exp(r), alpha[:, None]), dims=("sample", "period"), coords={"period": design.grid}, name="latent")
+    return xr.DataArray(
+        _nb(rng, np.exp(r), alpha[:, None]),
+        dims=("sample", "period"),
+        coords={"period": design.grid},
+        name="latent",
+    )

@@ -89,29 +89,7 @@ def build_model(design: C.Design, scale: float):
     nu = P["nu"]["value"]
     coords = {"source": design.sources, "step": np.arange(max(T - 1, 1))}
     with pm.Model(coords=coords) as model:
-        level0 = pm.Normal("level0", P["level0"]["mu"], P["level0"]["sigma"])
-        slope0 = pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
-        sig_slope = pm.HalfNormal("sig_slope", P["sig_slope"]["sigma"])
-        sig_level = 0.0  # integrated random walk: all movement goes through the drifting slope
-        tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
-        sigma_pop = pm.LogNormal("sigma_pop", np.log(P["sigma_pop"]["median"]), P["sigma_pop"]["log_sd"])
-        omega = pm.HalfNormal("omega", P["omega"]["sigma"])
-        # A lone source: its offset is not identified beside the level (a ridge that costs ESS),
-        # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
-        a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-        b = pm.Normal("b_noise", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-        if T > 1:
-            z = 0.0
-            u = pm.Normal("u_slope", 0, 1, dims="step")
-            level, slope = C.llt_path(level0, slope0, sig_level, sig_slope, z, u, dty, pt)
-        else:
-            level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
-        pm.Deterministic("latent", level)
-        pm.Deterministic("slope", slope)
-        offset = pm.Deterministic("offset", tau * a, dims="source")
-        sigma_s = pm.Deterministic(
-            "sigma_s", pt.sqrt(P["noise_floor"]["value"] ** 2 + pt.square(sigma_pop * pt.exp(omega * b))), dims="source"
-        )
+        level, slope, offset, sigma_s = C.trend_and_sources(P, S, T, dty, shocks=False)
         if single.all():
             mu_lat = level[design.last]
         else:
@@ -122,15 +100,27 @@ def build_model(design: C.Design, scale: float):
 
         m = design.mask("point") & (design.value > 0)
         if m.any():
-            pm.StudentT("y_point", nu=nu, mu=mu[m], sigma=sd[m], observed=pm.Data("obs_point", _log_pos(design.value[m] / scale)))
+            pm.StudentT(
+                "y_point",
+                nu=nu,
+                mu=mu[m],
+                sigma=sd[m],
+                observed=pm.Data("obs_point", _log_pos(design.value[m] / scale)),
+            )
         m = design.mask("lower") & (design.lower > 0)
         if m.any():
             d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
-            pm.Potential("y_lower", pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _log_pos(design.lower[m] / scale)))))
+            pm.Potential(
+                "y_lower",
+                pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _log_pos(design.lower[m] / scale)))),
+            )
         m = design.mask("upper") & (design.upper > 0)
         if m.any():
             d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
-            pm.Potential("y_upper", pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _log_pos(design.upper[m] / scale)))))
+            pm.Potential(
+                "y_upper",
+                pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _log_pos(design.upper[m] / scale)))),
+            )
         m = design.mask("interval") & (design.upper > 0)
         if m.any():
             d = pm.StudentT.dist(nu=nu, mu=mu[m], sigma=sd[m])
@@ -147,7 +137,17 @@ def build_model(design: C.Design, scale: float):
     return model
 
 
-GATE_VARS = ["level0", "slope0", "sig_slope", "tau_offset", "sigma_pop", "omega", "a_offset", "b_noise", "latent"]
+GATE_VARS = [
+    "level0",
+    "slope0",
+    "sig_slope",
+    "tau_offset",
+    "sigma_pop",
+    "omega",
+    "a_offset",
+    "b_noise",
+    "latent",
+]
 
 
 def fit(
@@ -163,7 +163,9 @@ def fit(
     scale = data_scale(design)
     model = build_model(design, scale)
     idata, *sampled = C.sample(model, seed, settings, key=C.structure_key(name, design))
-    diag = C.gate_diagnostics(idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs)
+    diag = C.gate_diagnostics(
+        idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs
+    )
 
     rng = np.random.default_rng([seed, 1])
     level = C.flat(idata, "latent")
@@ -171,26 +173,46 @@ def fit(
     n_future = len(design.grid) - design.n_fit
     if n_future > 0:
         fut = C.extend_llt(
-            rng, level[:, -1], slope[:, -1], np.zeros(level.shape[0]), C.flat(idata, "sig_slope"),
-            n_future, C.period_years(design.frequency),
+            rng,
+            level[:, -1],
+            slope[:, -1],
+            np.zeros(level.shape[0]),
+            C.flat(idata, "sig_slope"),
+            n_future,
+            C.period_years(design.frequency),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
     nu = PRIORS["nu"]["value"]
     offset, sigma_s = C.flat(idata, "offset"), C.flat(idata, "sigma_s")
-    tau, sigma_pop, omega = C.flat(idata, "tau_offset"), C.flat(idata, "sigma_pop"), C.flat(idata, "omega")
+    tau, sigma_pop, omega = (
+        C.flat(idata, "tau_offset"),
+        C.flat(idata, "sigma_pop"),
+        C.flat(idata, "omega"),
+    )
     reported = {}
     for j, s in enumerate(design.sources):
         eps = rng.standard_t(nu, level.shape)
         reported[s] = scale * np.exp(level + offset[:, j, None] + sigma_s[:, j, None] * eps)
     off_new = tau * rng.standard_normal(n)
-    sig_new = np.sqrt(PRIORS["noise_floor"]["value"] ** 2 + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2)
-    reported[NEW_SOURCE] = scale * np.exp(level + off_new[:, None] + sig_new[:, None] * rng.standard_t(nu, level.shape))
-    return C.make_trajectory(indicator, name, version, as_of, seed, design.grid, scale * np.exp(level), reported, diag)
+    sig_new = np.sqrt(
+        PRIORS["noise_floor"]["value"] ** 2
+        + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2
+    )
+    reported[NEW_SOURCE] = scale * np.exp(
+        level + off_new[:, None] + sig_new[:, None] * rng.standard_t(nu, level.shape)
+    )
+    return C.make_trajectory(
+        indicator, name, version, as_of, seed, design.grid, scale * np.exp(level), reported, diag
+    )
 
 
 def prior_predictive(
-    observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+    observations: pd.DataFrame,
+    indicator: Indicator,
+    horizon: dt.date,
+    seed: int,
+    samples: int = 500,
 ) -> xr.DataArray:
     """Draws of the latent flow path under the priors alone (indicator units), dims (sample, period)."""
     design = C.snap(C.modelled(observations), indicator.frequency, horizon)
@@ -202,5 +224,16 @@ def prior_predictive(
     sig_l = np.zeros(samples)
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     T = len(design.grid)
-    path = np.concatenate([lv[:, None], C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency))], axis=1)
-    return xr.DataArray(scale * np.exp(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent")
+    path = np.concatenate(
+        [
+            lv[:, None],
+            C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency)),
+        ],
+        axis=1,
+    )
+    return xr.DataArray(
+        scale * np.exp(path),
+        dims=("sample", "period"),
+        coords={"period": design.grid},
+        name="latent",
+    )

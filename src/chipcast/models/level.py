@@ -79,7 +79,9 @@ def _bounds(indicator: Indicator, levels: np.ndarray) -> tuple[float, float]:
     return float(lo), float(np.inf if hi is None else hi)
 
 
-def posterior_draws(idx: np.ndarray, levels: np.ndarray, dty: float, n: int, rng: np.random.Generator):
+def posterior_draws(
+    idx: np.ndarray, levels: np.ndarray, dty: float, n: int, rng: np.random.Generator
+):
     """Exact posterior draws of (lam per year, m, s)."""
     P = PRIORS
     jumps = np.diff(levels)
@@ -100,7 +102,9 @@ def posterior_draws(idx: np.ndarray, levels: np.ndarray, dty: float, n: int, rng
     return lam, m, np.sqrt(s2)
 
 
-def simulate(rng, start: np.ndarray, lam, m, s, n_future: int, dty: float, lo: float, hi: float) -> np.ndarray:
+def simulate(
+    rng, start: np.ndarray, lam, m, s, n_future: int, dty: float, lo: float, hi: float
+) -> np.ndarray:
     n = start.shape[0]
     out = np.empty((n, n_future))
     cur = start.astype(float).copy()
@@ -132,7 +136,9 @@ def fit(
     latent = np.tile(past, (n, 1))
     n_future = len(design.grid) - design.n_fit
     if n_future > 0:
-        latent = np.concatenate([latent, simulate(rng, latent[:, -1], lam, m, s, n_future, dty, lo, hi)], axis=1)
+        latent = np.concatenate(
+            [latent, simulate(rng, latent[:, -1], lam, m, s, n_future, dty, lo, hi)], axis=1
+        )
     diag = Diagnostics(
         family=name,
         passed=True,
@@ -146,14 +152,22 @@ def fit(
         sampling_seconds=round(time.perf_counter() - t0, 3),
         n_observations=design.n_obs,
         sampler="exact-monte-carlo",
-        notes=["exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Normal-Inverse-Gamma jump size); no MCMC, so the gate passes trivially"],
+        notes=[
+            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Normal-Inverse-Gamma jump size); no MCMC, so the gate passes trivially"
+        ],
     )
     reported = {s_: latent for s_ in [*design.sources, NEW_SOURCE]}
-    return C.make_trajectory(indicator, name, version, as_of, seed, design.grid, latent, reported, diag)
+    return C.make_trajectory(
+        indicator, name, version, as_of, seed, design.grid, latent, reported, diag
+    )
 
 
 def prior_predictive(
-    observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+    observations: pd.DataFrame,
+    indicator: Indicator,
+    horizon: dt.date,
+    seed: int,
+    samples: int = 500,
 ) -> xr.DataArray:
     """Level paths from the first observed level under the priors alone, dims (sample, period)."""
     design = C.snap(C.modelled(observations), indicator.frequency, horizon)
@@ -163,5 +177,13 @@ def prior_predictive(
     lam, m, s = posterior_draws(idx[:1], levels[:1], C.period_years(design.frequency), samples, rng)
     start = np.full(samples, levels[0])
     T = len(design.grid)
-    path = np.concatenate([start[:, None], simulate(rng, start, lam, m, s, T - 1, C.period_years(design.frequency), lo, hi)], axis=1)
-    return xr.DataArray(path, dims=("sample", "period"), coords={"period": design.grid}, name="latent")
+    path = np.concatenate(
+        [
+            start[:, None],
+            simulate(rng, start, lam, m, s, T - 1, C.period_years(design.frequency), lo, hi),
+        ],
+        axis=1,
+    )
+    return xr.DataArray(
+        path, dims=("sample", "period"), coords={"period": design.grid}, name="latent"
+    )

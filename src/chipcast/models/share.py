@@ -91,33 +91,12 @@ def build_model(design: C.Design):
     dty = C.period_years(design.frequency)
     S = len(design.sources)
     W = design.weights()
-    single = (design.first == design.last)
+    single = design.first == design.last
     Wn = W / W.sum(axis=1, keepdims=True)
     sidx = design.source_idx
     coords = {"source": design.sources, "step": np.arange(max(T - 1, 1))}
     with pm.Model(coords=coords) as model:
-        level0 = pm.Normal("level0", P["level0"]["mu"], P["level0"]["sigma"])
-        slope0 = pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
-        sig_slope = pm.HalfNormal("sig_slope", P["sig_slope"]["sigma"])
-        tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
-        sigma_pop = pm.LogNormal("sigma_pop", np.log(P["sigma_pop"]["median"]), P["sigma_pop"]["log_sd"])
-        omega = pm.HalfNormal("omega", P["omega"]["sigma"])
-        # A lone source: its offset is not identified beside the level (a ridge that costs ESS),
-        # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
-        a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-        b = pm.Normal("b_noise", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-        if T > 1:
-            sig_level, z = C.level_shocks(P)
-            u = pm.Normal("u_slope", 0, 1, dims="step")
-            level, slope = C.llt_path(level0, slope0, sig_level, sig_slope, z, u, dty, pt)
-        else:
-            level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
-        pm.Deterministic("latent", level)
-        pm.Deterministic("slope", slope)
-        offset = pm.Deterministic("offset", tau * a, dims="source")
-        sigma_s = pm.Deterministic(
-            "sigma_s", pt.sqrt(P["noise_floor"]["value"] ** 2 + pt.square(sigma_pop * pt.exp(omega * b))), dims="source"
-        )
+        level, slope, offset, sigma_s = C.trend_and_sources(P, S, T, dty, shocks=True)
 
         if single.all():
             mu_lat = level[design.last]
@@ -130,15 +109,26 @@ def build_model(design: C.Design):
 
         pt_mask = design.mask("point")
         if pt_mask.any():
-            pm.Normal("y_point", mu[pt_mask], sd[pt_mask], observed=pm.Data("obs_point", _logit(design.value[pt_mask])))
+            pm.Normal(
+                "y_point",
+                mu[pt_mask],
+                sd[pt_mask],
+                observed=pm.Data("obs_point", _logit(design.value[pt_mask])),
+            )
         lo_mask = design.mask("lower") & (design.lower > 0)
         if lo_mask.any():
             d = pm.Normal.dist(mu[lo_mask], sd[lo_mask])
-            pm.Potential("y_lower", pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _logit(design.lower[lo_mask])))))
+            pm.Potential(
+                "y_lower",
+                pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _logit(design.lower[lo_mask])))),
+            )
         up_mask = design.mask("upper") & (design.upper < 1)
         if up_mask.any():
             d = pm.Normal.dist(mu[up_mask], sd[up_mask])
-            pm.Potential("y_upper", pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _logit(design.upper[up_mask])))))
+            pm.Potential(
+                "y_upper",
+                pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _logit(design.upper[up_mask])))),
+            )
         iv_mask = design.mask("interval")
         if iv_mask.any():
             d = pm.Normal.dist(mu[iv_mask], sd[iv_mask])
@@ -148,7 +138,18 @@ def build_model(design: C.Design):
     return model
 
 
-GATE_VARS = ["level0", "slope0", "sig_slope", "sig_level", "tau_offset", "sigma_pop", "omega", "a_offset", "b_noise", "latent"]
+GATE_VARS = [
+    "level0",
+    "slope0",
+    "sig_slope",
+    "sig_level",
+    "tau_offset",
+    "sigma_pop",
+    "omega",
+    "a_offset",
+    "b_noise",
+    "latent",
+]
 
 
 def _sig_level(idata, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -181,8 +182,13 @@ def fit(
     n_future = len(design.grid) - design.n_fit
     if n_future > 0:
         fut = C.extend_llt(
-            rng, level[:, -1], slope[:, -1], _sig_level(idata, rng, level.shape[0]), C.flat(idata, "sig_slope"),
-            n_future, C.period_years(design.frequency),
+            rng,
+            level[:, -1],
+            slope[:, -1],
+            _sig_level(idata, rng, level.shape[0]),
+            C.flat(idata, "sig_slope"),
+            n_future,
+            C.period_years(design.frequency),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
@@ -195,13 +201,24 @@ def fit(
         eps = rng.standard_normal(level.shape)
         reported[s] = _expit(level + offset[:, j, None] + sigma_s[:, j, None] * eps)
     off_new = tau * rng.standard_normal(n)
-    sig_new = np.sqrt(PRIORS["noise_floor"]["value"] ** 2 + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2)
-    reported[NEW_SOURCE] = _expit(level + off_new[:, None] + sig_new[:, None] * rng.standard_normal(level.shape))
-    return C.make_trajectory(indicator, name, version, as_of, seed, design.grid, _expit(level), reported, diag)
+    sig_new = np.sqrt(
+        PRIORS["noise_floor"]["value"] ** 2
+        + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2
+    )
+    reported[NEW_SOURCE] = _expit(
+        level + off_new[:, None] + sig_new[:, None] * rng.standard_normal(level.shape)
+    )
+    return C.make_trajectory(
+        indicator, name, version, as_of, seed, design.grid, _expit(level), reported, diag
+    )
 
 
 def prior_predictive(
-    observations: pd.DataFrame, indicator: Indicator, horizon: dt.date, seed: int, samples: int = 500
+    observations: pd.DataFrame,
+    indicator: Indicator,
+    horizon: dt.date,
+    seed: int,
+    samples: int = 500,
 ) -> xr.DataArray:
     """Draws of the latent share path under the priors alone, dims (sample, period)."""
     obs = C.modelled(observations)
@@ -214,6 +231,12 @@ def prior_predictive(
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     T = len(design.grid)
     path = np.concatenate(
-        [lv[:, None], C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency))], axis=1
+        [
+            lv[:, None],
+            C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency)),
+        ],
+        axis=1,
     )
-    return xr.DataArray(_expit(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent")
+    return xr.DataArray(
+        _expit(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent"
+    )

@@ -53,7 +53,11 @@ def notebook_code(path: Path) -> str:
     """The code cells of a notebook: outputs, metadata and markdown don't change results."""
     # plain JSON, not nbformat: importing nbformat's validator costs ~2 s and planning must be quick
     cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    sources = ("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c.get("cell_type") == "code")
+    sources = (
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in cells
+        if c.get("cell_type") == "code"
+    )
     return "\n# ---\n".join(sources)
 
 

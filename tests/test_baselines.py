@@ -78,7 +78,7 @@ def test_transforms_round_trip_and_clip() -> None:
     assert pct.forward(30.0) == pytest.approx(logit(0.3))
     assert pct.backward(logit(0.3)) == pytest.approx(30.0)
     assert transform(indicator("growth", bounds=(0.0, None))).name == "log"
-    assert transform(indicator("level", bounds=(0.0, None)), [10.0, 25.0]).name == "log"
+    assert transform(indicator("level", bounds=(0.0, None)), [10.0, 25.0]).name == "identity"
     assert transform(indicator("count", bounds=(0.0, None)), [0.0, 3.0]).name == "identity"
     assert transform(indicator("none", bounds=(None, None))).name == "identity"
 

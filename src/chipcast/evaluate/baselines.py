@@ -72,10 +72,11 @@ def transform(
 
     - family ``share``: logit of (x - lo)/(hi - lo), clipped to [1e-4, 1 - 1e-4]; backward
       maps back into [lo, hi].
-    - family ``growth``, and ``level`` / ``count`` series: log, when every figure in ``values``
-      is positive (and, with no values given, when the indicator's lower bound is >= 0);
-      non-positive inputs are floored at the smallest positive float.
-    - otherwise (``none``, or a series with zeros/negatives): identity.
+    - family ``growth``, and ``count`` series: log, when every figure in ``values`` is positive
+      (and, with no values given, when the indicator's lower bound is >= 0); non-positive
+      inputs are floored at the smallest positive float.
+    - otherwise (``level``: policy levels move in additive steps, 10 -> 145 -> 30 percentage
+      points, and may be 0; ``none``; a series with zeros/negatives): identity.
     """
     vals = None if values is None else np.asarray(values, dtype=float)
     vals = None if vals is None else vals[~np.isnan(vals)]
@@ -92,7 +93,7 @@ def transform(
             return lo + width / (1 + np.exp(-np.asarray(z, dtype=float)))
 
         return Transform("logit", fwd, bwd)
-    if indicator.family in ("growth", "level", "count"):
+    if indicator.family in ("growth", "count"):
         if vals is not None and vals.size:
             positive = bool(np.all(vals > 0))
         else:

@@ -152,14 +152,6 @@ GATE_VARS = [
 ]
 
 
-def _sig_level(idata, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Posterior level-shock scale; prior draws when a single period was fitted (no shocks)."""
-    if "sig_level" in idata.posterior:
-        return C.flat(idata, "sig_level")
-    p = PRIORS["sig_level"]
-    return rng.lognormal(np.log(p["median"]), p["log_sd"], n)
-
-
 def fit(
     observations: pd.DataFrame,
     indicator: Indicator,
@@ -185,7 +177,7 @@ def fit(
             rng,
             level[:, -1],
             slope[:, -1],
-            _sig_level(idata, rng, level.shape[0]),
+            C.sig_level_draws(idata, PRIORS, rng, level.shape[0]),
             C.flat(idata, "sig_slope"),
             n_future,
             C.period_years(design.frequency),

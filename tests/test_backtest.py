@@ -141,3 +141,22 @@ def test_shipped_backtest_meets_the_acceptance_bar() -> None:
     hits = int(round((bayes["n"] * bayes["coverage_80"]).sum()))
     lo, hi = binomial_interval(hits, n, level=0.9)
     assert lo <= 0.8 <= hi
+
+
+def test_policy_levels_are_scored_at_the_level_in_force(mini: Path) -> None:
+    """Level targets: every grid period end after the origin, with the level then in force."""
+    from chipcast.evaluate.backtest import in_force_targets
+
+    reg = load(mini)
+    obs = reg.indicator_observations("tariff_rate")
+    origin = next(o for o in origins_for(obs) if o.date == dt.date(2023, 10, 1))
+    targets = in_force_targets(obs, reg.indicators["tariff_rate"], origin, dt.date(2026, 11, 23))
+    got = dict(zip(targets["period_end"].dt.date, targets["value"], strict=True))
+    # quarter ends after the origin up to the last new figure (2025-06-30); 10 until the rise
+    # dated 2024-06-30, 25 from then on: the quarters without a new figure are targets too
+    assert got[dt.date(2023, 12, 31)] == 10
+    assert got[dt.date(2024, 3, 31)] == 10
+    assert got[dt.date(2024, 6, 30)] == 25
+    assert got[dt.date(2025, 3, 31)] == 25
+    assert max(got) == dt.date(2025, 6, 30)
+    assert all(d > origin.date for d in got)

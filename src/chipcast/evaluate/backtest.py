@@ -3,7 +3,8 @@
 At each origin date (a date on which the indicator's data changed), every forecaster sees only
 the as-of view of that date and forecasts the figures published later: each new figure (a
 source and period not yet visible at the origin) is a target, and the forecaster predicts what
-*that source* will report. Points are scored with CRPS (scoringrules' fair/pwm estimator) and
+*that source* will report. Policy levels (family `level`) are the exception: their targets are
+the levels in force at the grid's period ends after the origin (see `in_force_targets`). Points are scored with CRPS (scoringrules' fair/pwm estimator) and
 central-interval coverage; bounds ("more than 30%") are skipped for CRPS (CRPS is undefined on
 a bound), so every forecaster is scored on the same targets.
 """
@@ -78,6 +79,38 @@ def _target_draws(arr, indicator: Indicator, row: pd.Series) -> np.ndarray:
     return np.asarray(arr.isel(period=end).values, dtype=float)
 
 
+def in_force_targets(
+    obs: pd.DataFrame, indicator: Indicator, origin: Origin, today: dt.date | None = None
+) -> pd.DataFrame:
+    """Policy levels: the level in force at each grid period end after the origin, as known now.
+
+    A level figure is recorded when the level changes, so every later figure is a jump: scoring
+    only those would ask "what will the next change be" of a model that answers "what will the
+    level be on a date", the question a claim asks. The targets are therefore the period ends of
+    the model's grid after the origin, up to the last new figure, each with the level in force
+    then (the latest figure dated on or before it, in the vintage known `today`).
+    """
+    from chipcast.models import period_grid
+
+    known = as_of(obs, today or pd.Timestamp(obs["published"].max()).date())
+    known = known[known["censor"] == "point"].sort_values(["period_end", "published"])
+    until = origin.targets["period_end"].max()
+    ends = [
+        d
+        for d in period_grid(pd.Timestamp(origin.date), until, indicator.frequency)
+        if d > pd.Timestamp(origin.date)
+    ]
+    rows = []
+    for d in ends:
+        before = known[known["period_end"] <= d]
+        if before.empty:
+            continue
+        row = before.iloc[-1].copy()
+        row["period_start"], row["period_end"] = d, d
+        rows.append(row)
+    return pd.DataFrame(rows).reset_index(drop=True) if rows else origin.targets.iloc[0:0]
+
+
 def _grid(indicator: Indicator, visible: pd.DataFrame, targets: pd.DataFrame) -> pd.DatetimeIndex:
     from chipcast.models import period_grid
 
@@ -101,6 +134,12 @@ def backtest_indicator(
     settings = settings_for(profile)
     rows = []
     for k, origin in enumerate(origins_for(obs, max_origins, today)):
+        if ind.family == "level":
+            origin = Origin(
+                origin.indicator, origin.date, in_force_targets(obs, ind, origin, today)
+            )
+            if origin.targets.empty:
+                continue
         visible = as_of(obs, origin.date)
         horizon = origin.targets["period_end"].max().date()
         s = indicator_seed(seed, indicator_id) + k

@@ -421,6 +421,12 @@ def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, b
     return level, slope
 
 
+# The parameters of `trend_and_sources` that the convergence gate checks ("sig_level" only
+# exists with shocks; families filter by what the posterior holds).
+TREND_GATE_VARS = ["level0", "slope0", "sig_slope", "sig_level", "tau_offset", "sigma_pop"]
+TREND_GATE_VARS += ["omega", "a_offset", "b_noise", "latent"]
+
+
 def trend_and_sources(
     priors: dict[str, dict[str, float]], S: int, T: int, dt_years: float, shocks: bool
 ):

@@ -137,17 +137,7 @@ def build_model(design: C.Design, scale: float):
     return model
 
 
-GATE_VARS = [
-    "level0",
-    "slope0",
-    "sig_slope",
-    "tau_offset",
-    "sigma_pop",
-    "omega",
-    "a_offset",
-    "b_noise",
-    "latent",
-]
+GATE_VARS = C.TREND_GATE_VARS
 
 
 def fit(

@@ -190,3 +190,28 @@ def test_trajectory_save_load_round_trip(tmp_path):
     d = t.diagnostics.to_dict()
     d.pop("sampler"), d.pop("notes")
     assert Diagnostics.from_dict(d).sampler == "pymc-nuts"
+
+
+def test_level_counts_every_change_in_continuous_time() -> None:
+    """Five changes inside one quarter are five jumps, over the time the figures span."""
+    import numpy as np
+    import pandas as pd
+
+    from chipcast.models import level
+
+    dates = ["2025-01-15", "2025-04-02", "2025-04-08", "2025-04-09", "2025-04-10", "2025-05-14"]
+    seq = level.changes(
+        pd.DataFrame(
+            {
+                "period_end": pd.to_datetime(dates),
+                "value": [10.0, 30.0, 54.0, 104.0, 145.0, 30.0],
+                "lower": np.nan,
+                "upper": np.nan,
+                "censor": "point",
+            }
+        )
+    )
+    lam, _, _ = level.posterior_draws(seq, 0.25, 20000, np.random.default_rng(0))
+    years = (pd.Timestamp(dates[-1]) - pd.Timestamp(dates[0])).days / 365.25
+    a0, b0 = level.PRIORS["rate_a0"], level.PRIORS["rate_b0"]
+    assert lam.mean() == pytest.approx((a0 + 5) / (b0 + years), rel=0.03)

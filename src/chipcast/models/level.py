@@ -8,9 +8,10 @@ EXACTLY by Monte Carlo, no MCMC:
     lam | history ~ Gamma(a0 + n_jumps, b0 + years observed)
     (m, s^2) | jumps ~ Normal-Inverse-Gamma(m_n, k_n, a_n, b_n)
 
-The history is the sequence of observed levels per grid period (the median across sources when
-several report one period; a bound counts as its bound, a range as its midpoint); every change
-between consecutive observed periods is one jump. Past periods carry the last observed level
+The history is the dated sequence of figures (the median across sources for one date; a bound
+counts as its bound, a range as its midpoint); every change between consecutive figures is one
+jump, and the exposure is the time the sequence spans (continuous time, not the grid). A grid
+period's level is the level in force at its end (the last figure dated in it). Past periods carry the last observed level
 forward; future periods are simulated from the last observed level with a seeded numpy
 Generator. Because there is no sampler, the diagnostics report `sampler="exact-monte-carlo"` and
 pass the gate trivially (a note says so). `reported` is the same as `latent` for every source:
@@ -40,7 +41,7 @@ from chipcast.models.base import (
 from chipcast.schema import Indicator
 
 name = "level"
-version = "level-jump-conjugate-1"
+version = "level-jump-conjugate-2"
 
 PRIORS: dict[str, float] = {
     # Jump rate prior Gamma(a0, b0) per year: mean 0.5 (one change every two years), weak
@@ -56,20 +57,40 @@ PRIORS: dict[str, float] = {
 }
 
 
-def history(design: C.Design) -> tuple[np.ndarray, np.ndarray]:
-    """(grid index, level) of each observed period, in order."""
-    v = np.where(
-        design.censor == "point",
-        design.value,
+def _figure_levels(censor, value, lower, upper) -> np.ndarray:
+    """The level a figure states: a point, a range's midpoint, or a bound's bound."""
+    return np.where(
+        censor == "point",
+        value,
         np.where(
-            design.censor == "interval",
-            (design.lower + design.upper) / 2,
-            np.where(design.censor == "lower", design.lower, design.upper),
+            censor == "interval",
+            (lower + upper) / 2,
+            np.where(censor == "lower", lower, upper),
         ),
     )
-    df = pd.DataFrame({"t": design.last, "v": v}).dropna()
-    per = df.groupby("t")["v"].median().sort_index()
+
+
+def history(design: C.Design, observations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(grid index, level) of each observed period, in order: the level IN FORCE at the period's
+    end, i.e. the last dated figure in it (the median across sources for one date)."""
+    seq = changes(observations)
+    t = np.searchsorted(design.grid.values, seq.index.values, side="left")
+    per = pd.Series(seq.to_numpy(float), index=np.minimum(t, len(design.grid) - 1))
+    per = per.groupby(level=0).last().sort_index()
     return per.index.to_numpy(int), per.to_numpy(float)
+
+
+def changes(observations: pd.DataFrame) -> pd.Series:
+    """The dated sequence of levels (median across sources per date), in date order."""
+    o = observations
+    v = _figure_levels(
+        o["censor"].to_numpy(),
+        o["value"].to_numpy(float),
+        o["lower"].to_numpy(float),
+        o["upper"].to_numpy(float),
+    )
+    df = pd.DataFrame({"d": pd.to_datetime(o["period_end"]).to_numpy(), "v": v}).dropna()
+    return df.groupby("d")["v"].median().sort_index()
 
 
 def _bounds(indicator: Indicator, levels: np.ndarray) -> tuple[float, float]:
@@ -79,14 +100,19 @@ def _bounds(indicator: Indicator, levels: np.ndarray) -> tuple[float, float]:
     return float(lo), float(np.inf if hi is None else hi)
 
 
-def posterior_draws(
-    idx: np.ndarray, levels: np.ndarray, dty: float, n: int, rng: np.random.Generator
-):
-    """Exact posterior draws of (lam per year, m, s)."""
+def posterior_draws(seq: pd.Series, dty: float, n: int, rng: np.random.Generator):
+    """Exact posterior draws of (lam per year, m, s) from the dated sequence of levels.
+
+    Every change counts as one jump and the exposure is the time the sequence spans, in
+    continuous time: on the model's quarterly grid, April 2025's five tariff changes would
+    count as one and the rate would come out several times too low.
+    """
     P = PRIORS
+    levels = seq.to_numpy(float)
     jumps = np.diff(levels)
     jumps = jumps[jumps != 0]
-    years = max((idx[-1] - idx[0]) * dty, dty) if len(idx) else dty
+    span = (seq.index[-1] - seq.index[0]).days / 365.25 if len(seq) else 0.0
+    years = max(span, dty)
     lam = rng.gamma(P["rate_a0"] + len(jumps), 1.0 / (P["rate_b0"] + years), n)
     scale = max(np.mean(np.abs(levels)) if len(levels) else 1.0, 1e-6)
     b0 = (P["size_frac"] * scale) ** 2
@@ -124,13 +150,14 @@ def fit(
     settings: SamplerSettings = DEFAULT_SETTINGS,
 ) -> Trajectory:
     t0 = time.perf_counter()
-    design = C.snap(C.modelled(observations), indicator.frequency, horizon)
-    idx, levels = history(design)
+    obs = C.modelled(observations)
+    design = C.snap(obs, indicator.frequency, horizon)
+    idx, levels = history(design, obs)
     lo, hi = _bounds(indicator, levels)
     dty = C.period_years(design.frequency)
     n = settings.chains * settings.draws
     rng = np.random.default_rng([seed, 1])
-    lam, m, s = posterior_draws(idx, levels, dty, n, rng)
+    lam, m, s = posterior_draws(changes(obs), dty, n, rng)
     past = pd.Series(levels, index=idx).reindex(range(design.n_fit)).ffill().bfill().to_numpy()
     past = np.clip(past, lo, hi)
     latent = np.tile(past, (n, 1))
@@ -171,10 +198,13 @@ def prior_predictive(
 ) -> xr.DataArray:
     """Level paths from the first observed level under the priors alone, dims (sample, period)."""
     design = C.snap(C.modelled(observations), indicator.frequency, horizon)
-    idx, levels = history(design)
+    obs = C.modelled(observations)
+    idx, levels = history(design, obs)
     lo, hi = _bounds(indicator, levels)
     rng = np.random.default_rng([seed, 2])
-    lam, m, s = posterior_draws(idx[:1], levels[:1], C.period_years(design.frequency), samples, rng)
+    lam, m, s = posterior_draws(
+        changes(obs).iloc[:1], C.period_years(design.frequency), samples, rng
+    )
     start = np.full(samples, levels[0])
     T = len(design.grid)
     path = np.concatenate(

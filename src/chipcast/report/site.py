@@ -346,10 +346,12 @@ def resolve_claims(reg: Registry, today: dt.date) -> pd.DataFrame:
         resolve_all({c.id: c}, groups.get(c.indicator, empty) if c.indicator else empty, today)
         for c in reg.claims.values()
     ]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
+    records = [r for f in frames for r in f.to_dict("records")]
+    if not records:
         return resolve_all({}, obs, today)
-    return pd.concat(frames, ignore_index=True)
+    # one row per claim: built from records so dtypes come from all rows at once (a column
+    # that is empty in one claim's frame is no special case)
+    return pd.DataFrame.from_records(records, columns=frames[0].columns)
 
 
 def inputs_key(paths: Paths, today: dt.date) -> str:

@@ -4,7 +4,8 @@ At each origin date (a date on which the indicator's data changed), every foreca
 the as-of view of that date and forecasts the figures published later: each new figure (a
 source and period not yet visible at the origin) is a target, and the forecaster predicts what
 *that source* will report. Policy levels (family `level`) are the exception: their targets are
-the levels in force at the grid's period ends after the origin (see `in_force_targets`). Points are scored with CRPS (scoringrules' fair/pwm estimator) and
+the levels in force at the grid's period ends after the origin (see `in_force_targets`).
+Points are scored with CRPS (scoringrules' fair/pwm estimator) and
 central-interval coverage; bounds ("more than 30%") are skipped for CRPS (CRPS is undefined on
 a bound), so every forecaster is scored on the same targets.
 """

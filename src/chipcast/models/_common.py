@@ -396,12 +396,17 @@ def level_shocks(priors: dict[str, dict[str, float]]):
     return sig_level, pm.Normal("z_level", 0, 1, dims="step")
 
 
+def sig_level_prior(priors: dict[str, dict[str, float]], rng: np.random.Generator, n: int):
+    """Draws of the level-shock scale from its prior (the LogNormal `level_shocks` uses)."""
+    p = priors["sig_level"]
+    return rng.lognormal(np.log(p["median"]), p["log_sd"], n)
+
+
 def sig_level_draws(idata, priors: dict[str, dict[str, float]], rng: np.random.Generator, n: int):
     """Posterior level-shock scale; prior draws when a single period was fitted (no shocks)."""
     if "sig_level" in idata.posterior:
         return flat(idata, "sig_level")
-    p = priors["sig_level"]
-    return rng.lognormal(np.log(p["median"]), p["log_sd"], n)
+    return sig_level_prior(priors, rng, n)
 
 
 def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, backend):

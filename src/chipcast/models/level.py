@@ -11,11 +11,12 @@ EXACTLY by Monte Carlo, no MCMC:
 The history is the dated sequence of figures (the median across sources for one date; a bound
 counts as its bound, a range as its midpoint); every change between consecutive figures is one
 jump, and the exposure is the time the sequence spans (continuous time, not the grid). A grid
-period's level is the level in force at its end (the last figure dated in it). Past periods carry the last observed level
-forward; future periods are simulated from the last observed level with a seeded numpy
-Generator. Because there is no sampler, the diagnostics report `sampler="exact-monte-carlo"` and
-pass the gate trivially (a note says so). `reported` is the same as `latent` for every source:
-policy levels are official, sources do not disagree on them by design.
+period's level is the level in force at its end (the last figure dated in it). Past periods
+carry the last observed level forward; future periods are simulated from the last observed level
+with a seeded numpy Generator. Because there is no sampler, the diagnostics report
+`sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is the
+same as `latent` for every source: policy levels are official, sources do not disagree on them
+by design.
 
 Against plain persistence this model has the same median whenever jumps are rare (lam*h small)
 and only widens the intervals by the chance of a jump, which is the point for threshold claims.

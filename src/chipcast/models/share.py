@@ -208,7 +208,7 @@ def prior_predictive(
     P = PRIORS
     lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
     sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
-    sig_l = rng.lognormal(np.log(P["sig_level"]["median"]), P["sig_level"]["log_sd"], samples)
+    sig_l = C.sig_level_prior(P, rng, samples)
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     T = len(design.grid)
     path = np.concatenate(

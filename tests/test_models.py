@@ -124,8 +124,9 @@ def _level_obs():
 
 def test_level_family_bounds_reproducible_and_passes_trivially():
     ind = indicator("level", "quarterly")
-    t1 = fit_indicator(_level_obs(), ind, AS_OF, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
-    t2 = fit_indicator(_level_obs(), ind, AS_OF, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
+    as_of = dt.date(2025, 5, 30)  # the day the last figure was published
+    t1 = fit_indicator(_level_obs(), ind, as_of, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
+    t2 = fit_indicator(_level_obs(), ind, as_of, dt.date(2028, 12, 31), 7, TEST_SETTINGS)
     assert t1 is not None and t2 is not None
     np.testing.assert_array_equal(t1.latent.values, t2.latent.values)
     assert (
@@ -190,6 +191,27 @@ def test_trajectory_save_load_round_trip(tmp_path):
     d = t.diagnostics.to_dict()
     d.pop("sampler"), d.pop("notes")
     assert Diagnostics.from_dict(d).sampler == "pymc-nuts"
+
+
+def test_level_known_until_as_of_and_the_rest_of_the_current_period_is_open() -> None:
+    """A figure recorded mid-quarter does not settle the quarter's end; a quiet spell up to the
+    as-of date is known (no change) and lowers the jump rate."""
+    ind = indicator("level", "quarterly")
+    obs = frame(
+        [
+            {"period_end": "2025-01-15", "value": 10, "source": "wh", "published": "2025-01-15"},
+            {"period_end": "2025-04-10", "value": 145, "source": "wh", "published": "2025-04-10"},
+        ]
+    )
+    fresh = fit_indicator(obs, ind, dt.date(2025, 4, 10), dt.date(2026, 6, 30), 1, TEST_SETTINGS)
+    q2 = fresh.latent.sel(period="2025-06-30").values
+    assert 0.05 < np.mean(q2 != 145.0) < 0.95  # 81 days of exposure left in the quarter
+    assert float(fresh.latent.sel(period="2025-03-31").min()) == 10.0  # in force at its end
+    later = fit_indicator(obs, ind, dt.date(2026, 1, 20), dt.date(2026, 6, 30), 1, TEST_SETTINGS)
+    for p in ("2025-06-30", "2025-09-30", "2025-12-31"):  # known: nothing changed until as-of
+        assert set(np.unique(later.latent.sel(period=p).values)) == {145.0}
+    # 70 days to the end of 2026Q1, at a rate learnt over a year instead of three months
+    assert np.mean(later.latent.sel(period="2026-03-31").values != 145.0) < np.mean(q2 != 145.0)
 
 
 def test_level_counts_every_change_in_continuous_time() -> None:

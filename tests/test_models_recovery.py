@@ -245,9 +245,30 @@ def test_gate_fails_after_exactly_one_retry(monkeypatch):
         frame(FIXTURE_SHARE), indicator("share"), AS_OF, dt.date(2026, 12, 31), 1, bad
     )
     assert len(calls) == 2
-    assert calls[1].tune == 3 * calls[0].tune and calls[1].target_accept >= 0.99
+    assert calls[1].tune == 3 * calls[0].tune and calls[1].draws == 3 * calls[0].draws
     assert tr is not None and not tr.diagnostics.passed and not tr.published
     assert tr.diagnostics.retried and any("ess_bulk" in r for r in tr.diagnostics.reasons)
+
+
+def test_retry_treats_what_failed():
+    """Divergences: smaller steps; slow mixing alone: more tuning and draws, same steps."""
+    from chipcast.models.base import Diagnostics, retry_settings
+
+    def failed(divergences: int) -> Diagnostics:
+        return Diagnostics(
+            family="growth",
+            passed=False,
+            rhat_max=1.02,
+            ess_bulk_min=180.0,
+            divergences=divergences,
+            reasons=["ess_bulk 180 < 400"],
+        )
+
+    base = replace(TEST_SETTINGS, target_accept=0.95)
+    slow = retry_settings(base, failed(0))
+    assert (slow.tune, slow.draws, slow.target_accept) == (3 * base.tune, 3 * base.draws, 0.95)
+    assert retry_settings(base, failed(base.gate.divergences_max + 1)).target_accept == 0.999
+    assert retry_settings(base).target_accept == 0.999  # no diagnosis: both treatments
 
 
 def test_same_seed_same_draws_and_fixture_passes():

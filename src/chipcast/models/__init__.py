@@ -128,11 +128,16 @@ def fit_indicator(
     if traj.diagnostics.passed:
         return traj
     first_reasons = list(traj.diagnostics.reasons)
-    traj2 = fam.fit(obs, indicator, as_of, horizon, seed, retry_settings(settings))
+    retry = retry_settings(settings, traj.diagnostics)
+    traj2 = fam.fit(obs, indicator, as_of, horizon, seed, retry)
     traj2.diagnostics = replace(
         traj2.diagnostics,
         retried=True,
         reasons=list(traj2.diagnostics.reasons),
-        notes=[*traj2.diagnostics.notes, "first attempt failed: " + "; ".join(first_reasons)],
+        notes=[
+            *traj2.diagnostics.notes,
+            "first attempt failed: " + "; ".join(first_reasons),
+            f"retry: tune {retry.tune}, draws {retry.draws}, target_accept {retry.target_accept}",
+        ],
     )
     return traj2

@@ -1,19 +1,24 @@
 """Step-like policy levels (tariff rates, thresholds): a level that stays until it jumps.
 
 Model: jumps arrive as a Poisson process with rate lam per year; each jump adds a size
-d ~ Normal(m, s^2); the level is clipped to the indicator's bounds (lower bound 0 when none is
-given and every observed level is >= 0). Both parts are conjugate, so the posterior is drawn
-EXACTLY by Monte Carlo, no MCMC:
+d ~ Normal(0, s^2); the level is clipped to the indicator's bounds (lower bound 0 when none is
+given and every observed level is >= 0). Jumps have mean zero: a policy level is a martingale,
+the direction of the next change is not read off the last ones (in April 2025 five tariff rises
+were followed by a cut from 145% to 30%; a jump mean learnt from the rises put no mass on the
+cut). Both parts are conjugate, so the posterior is drawn EXACTLY by Monte Carlo, no MCMC:
 
     lam | history ~ Gamma(a0 + n_jumps, b0 + years observed)
-    (m, s^2) | jumps ~ Normal-Inverse-Gamma(m_n, k_n, a_n, b_n)
+    s^2 | jumps ~ InvGamma(c0 + n_jumps / 2, d0 + sum(d^2) / 2)
 
 The history is the dated sequence of figures (the median across sources for one date; a bound
 counts as its bound, a range as its midpoint); every change between consecutive figures is one
-jump, and the exposure is the time the sequence spans (continuous time, not the grid). A grid
-period's level is the level in force at its end (the last figure dated in it). Past periods
-carry the last observed level forward; future periods are simulated from the last observed level
-with a seeded numpy Generator. Because there is no sampler, the diagnostics report
+jump, and the exposure is the time from the first figure to the date the level is known until
+(the later of the as-of date and the last dated figure, which may be a change announced ahead):
+continuous time, not the grid, and a quiet spell since the last change counts. A grid period's
+level is the level in force at its end. Period ends up to the known-until date carry the level in
+force then; later ones are simulated from it with a seeded numpy Generator, the first over the
+part of its period still to come (a claim about the current quarter is not settled just because
+a figure was recorded in it), the rest over whole periods. Because there is no sampler, the diagnostics report
 `sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is the
 same as `latent` for every source: policy levels are official, sources do not disagree on them
 by design.
@@ -42,17 +47,15 @@ from chipcast.models.base import (
 from chipcast.schema import Indicator
 
 name = "level"
-version = "level-jump-conjugate-2"
+version = "level-jump-martingale-3"
 
 PRIORS: dict[str, float] = {
-    # Jump rate prior Gamma(a0, b0) per year: mean 0.5 (one change every two years), weak
-    # (worth two years of observation).
-    "rate_a0": 1.0,
-    "rate_b0": 2.0,
-    # Jump size prior: mean 0 (up or down), k0 = 1 pseudo-jump; s^2 ~ InvGamma(2, (f*scale)^2)
-    # so the prior jump sd is about f = 50% of the typical observed level.
-    "size_m0": 0.0,
-    "size_k0": 1.0,
+    # Jump rate prior Gamma(a0, b0) per year: mean 2 (US-China tariffs and export controls
+    # changed several times a year from 2018 on), worth one year of observation.
+    "rate_a0": 2.0,
+    "rate_b0": 1.0,
+    # Jump size: mean 0; s^2 ~ InvGamma(2, (f*scale)^2), so the prior jump sd is about f = 50%
+    # of the typical observed level.
     "size_a0": 2.0,
     "size_frac": 0.5,
 }
@@ -71,14 +74,27 @@ def _figure_levels(censor, value, lower, upper) -> np.ndarray:
     )
 
 
-def history(design: C.Design, observations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(grid index, level) of each observed period, in order: the level IN FORCE at the period's
-    end, i.e. the last dated figure in it (the median across sources for one date)."""
-    seq = changes(observations)
-    t = np.searchsorted(design.grid.values, seq.index.values, side="left")
-    per = pd.Series(seq.to_numpy(float), index=np.minimum(t, len(design.grid) - 1))
-    per = per.groupby(level=0).last().sort_index()
-    return per.index.to_numpy(int), per.to_numpy(float)
+def in_force(seq: pd.Series, dates: pd.DatetimeIndex) -> np.ndarray:
+    """The level in force on each date: the last figure dated on or before it (the first
+    figure's level before the first date)."""
+    pos = np.searchsorted(seq.index.values, pd.DatetimeIndex(dates).values, side="right") - 1
+    return seq.to_numpy(float)[np.maximum(pos, 0)]
+
+
+def known_until(seq: pd.Series, as_of: dt.date | pd.Timestamp) -> pd.Timestamp:
+    """The date up to which the level is known: the as-of date, or a later dated figure (a
+    change announced ahead of its effective date)."""
+    return max(pd.Timestamp(as_of), pd.Timestamp(seq.index[-1]))
+
+
+def exposures(grid: pd.DatetimeIndex, since: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of grid periods ending after `since`, the years each of them adds to the wait):
+    the first from `since` to its end, each later one its whole length."""
+    ends = pd.DatetimeIndex(grid)
+    future = ends > since
+    starts = np.concatenate([[since.to_datetime64()], ends[future].values[:-1]])
+    years = (ends[future].values - starts) / np.timedelta64(1, "D") / 365.25
+    return future, years.astype(float)
 
 
 def changes(observations: pd.DataFrame) -> pd.Series:
@@ -101,42 +117,46 @@ def _bounds(indicator: Indicator, levels: np.ndarray) -> tuple[float, float]:
     return float(lo), float(np.inf if hi is None else hi)
 
 
-def posterior_draws(seq: pd.Series, dty: float, n: int, rng: np.random.Generator):
-    """Exact posterior draws of (lam per year, m, s) from the dated sequence of levels.
+def posterior_draws(
+    seq: pd.Series,
+    dty: float,
+    n: int,
+    rng: np.random.Generator,
+    until: pd.Timestamp | None = None,
+):
+    """Exact posterior draws of (lam per year, m = 0, s) from the dated sequence of levels.
 
-    Every change counts as one jump and the exposure is the time the sequence spans, in
-    continuous time: on the model's quarterly grid, April 2025's five tariff changes would
-    count as one and the rate would come out several times too low.
+    Every change counts as one jump and the exposure runs from the first figure to `until`
+    (default: the last figure), in continuous time: on the model's quarterly grid, April 2025's
+    five tariff changes would count as one and the rate would come out several times too low.
     """
     P = PRIORS
     levels = seq.to_numpy(float)
     jumps = np.diff(levels)
     jumps = jumps[jumps != 0]
-    span = (seq.index[-1] - seq.index[0]).days / 365.25 if len(seq) else 0.0
+    end = max(pd.Timestamp(until), seq.index[-1]) if until is not None and len(seq) else None
+    span = (
+        ((end if end is not None else seq.index[-1]) - seq.index[0]).days / 365.25
+        if len(seq)
+        else 0.0
+    )
     years = max(span, dty)
     lam = rng.gamma(P["rate_a0"] + len(jumps), 1.0 / (P["rate_b0"] + years), n)
     scale = max(np.mean(np.abs(levels)) if len(levels) else 1.0, 1e-6)
     b0 = (P["size_frac"] * scale) ** 2
-    k0, m0, a0 = P["size_k0"], P["size_m0"], P["size_a0"]
-    k = len(jumps)
-    dbar = jumps.mean() if k else 0.0
-    kn = k0 + k
-    mn = (k0 * m0 + k * dbar) / kn
-    an = a0 + k / 2
-    bn = b0 + 0.5 * ((jumps - dbar) ** 2).sum() + k0 * k * (dbar - m0) ** 2 / (2 * kn)
-    s2 = 1.0 / rng.gamma(an, 1.0 / bn, n)
-    m = rng.normal(mn, np.sqrt(s2 / kn))
-    return lam, m, np.sqrt(s2)
+    s2 = 1.0 / rng.gamma(P["size_a0"] + len(jumps) / 2, 1.0 / (b0 + 0.5 * (jumps**2).sum()), n)
+    return lam, np.zeros(n), np.sqrt(s2)
 
 
 def simulate(
-    rng, start: np.ndarray, lam, m, s, n_future: int, dty: float, lo: float, hi: float
+    rng, start: np.ndarray, lam, m, s, years: np.ndarray, lo: float, hi: float
 ) -> np.ndarray:
+    """Level paths from `start`: step h waits `years[h]` for Poisson(lam) jumps of size N(m, s^2)."""
     n = start.shape[0]
-    out = np.empty((n, n_future))
+    out = np.empty((n, len(years)))
     cur = start.astype(float).copy()
-    for h in range(n_future):
-        k = rng.poisson(lam * dty)
+    for h, y in enumerate(years):
+        k = rng.poisson(lam * y)
         cur = np.clip(cur + k * m + np.sqrt(k) * s * rng.standard_normal(n), lo, hi)
         out[:, h] = cur
     return out
@@ -153,20 +173,19 @@ def fit(
     t0 = time.perf_counter()
     obs = C.modelled(observations)
     design = C.snap(obs, indicator.frequency, horizon)
-    idx, levels = history(design, obs)
-    lo, hi = _bounds(indicator, levels)
+    seq = changes(obs)
+    lo, hi = _bounds(indicator, seq.to_numpy(float))
     dty = C.period_years(design.frequency)
     n = settings.chains * settings.draws
     rng = np.random.default_rng([seed, 1])
-    lam, m, s = posterior_draws(changes(obs), dty, n, rng)
-    past = pd.Series(levels, index=idx).reindex(range(design.n_fit)).ffill().bfill().to_numpy()
-    past = np.clip(past, lo, hi)
-    latent = np.tile(past, (n, 1))
-    n_future = len(design.grid) - design.n_fit
-    if n_future > 0:
-        latent = np.concatenate(
-            [latent, simulate(rng, latent[:, -1], lam, m, s, n_future, dty, lo, hi)], axis=1
-        )
+    since = known_until(seq, as_of)
+    lam, m, s = posterior_draws(seq, dty, n, rng, until=since)
+    future, years = exposures(design.grid, since)
+    known = np.clip(in_force(seq, design.grid[~future]), lo, hi)
+    latent = np.tile(known, (n, 1))
+    if future.any():
+        start = np.full(n, np.clip(in_force(seq, pd.DatetimeIndex([since]))[0], lo, hi))
+        latent = np.concatenate([latent, simulate(rng, start, lam, m, s, years, lo, hi)], axis=1)
     diag = Diagnostics(
         family=name,
         passed=True,
@@ -181,7 +200,7 @@ def fit(
         n_observations=design.n_obs,
         sampler="exact-monte-carlo",
         notes=[
-            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Normal-Inverse-Gamma jump size); no MCMC, so the gate passes trivially"
+            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, inverse-gamma jump variance, zero-mean jumps); no MCMC, so the gate passes trivially"
         ],
     )
     reported = {s_: latent for s_ in [*design.sources, NEW_SOURCE]}
@@ -198,23 +217,15 @@ def prior_predictive(
     samples: int = 500,
 ) -> xr.DataArray:
     """Level paths from the first observed level under the priors alone, dims (sample, period)."""
-    design = C.snap(C.modelled(observations), indicator.frequency, horizon)
     obs = C.modelled(observations)
-    idx, levels = history(design, obs)
-    lo, hi = _bounds(indicator, levels)
+    design = C.snap(obs, indicator.frequency, horizon)
+    seq = changes(obs)
+    lo, hi = _bounds(indicator, seq.to_numpy(float))
     rng = np.random.default_rng([seed, 2])
-    lam, m, s = posterior_draws(
-        changes(obs).iloc[:1], C.period_years(design.frequency), samples, rng
-    )
-    start = np.full(samples, levels[0])
-    T = len(design.grid)
-    path = np.concatenate(
-        [
-            start[:, None],
-            simulate(rng, start, lam, m, s, T - 1, C.period_years(design.frequency), lo, hi),
-        ],
-        axis=1,
-    )
+    lam, m, s = posterior_draws(seq.iloc[:1], C.period_years(design.frequency), samples, rng)
+    start = np.full(samples, seq.iloc[0])
+    _, years = exposures(design.grid[1:], design.grid[0])
+    path = np.concatenate([start[:, None], simulate(rng, start, lam, m, s, years, lo, hi)], axis=1)
     return xr.DataArray(
         path, dims=("sample", "period"), coords={"period": design.grid}, name="latent"
     )

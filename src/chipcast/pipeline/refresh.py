@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,11 +278,40 @@ class _Runner:
             self.pool.close()
 
 
+# What rendering the site imports (a few seconds: statsmodels for the baselines' scores,
+# scoringrules, whose import JIT-compiles its gufuncs, nbconvert for the notebook pages):
+# imported while the jobs run, not after them.
+RENDER_IMPORTS = (
+    "statsmodels.api",
+    "scoringrules",
+    "chipcast.evaluate.scoreboard",
+    "chipcast.report.site",
+    "nbconvert",
+)
+
+
+def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
+    """Import `modules` in a daemon thread (an import that fails is left to its real user)."""
+
+    def work() -> None:
+        for m in modules:
+            try:
+                importlib.import_module(m)
+            except Exception:  # noqa: BLE001 - the caller imports it again and reports
+                pass
+
+    t = threading.Thread(target=work, name="chipcast-prewarm", daemon=True)
+    t.start()
+    return t
+
+
 def _run_and_decide(
     reg, opts, planned, stale, jobs, run_id, run_dir, base, date, judgment_rows, started, runner
 ) -> int:
     paths = reg.paths
     progress = _Progress(len(jobs), len(planned) - len(stale), opts.progress)
+    if opts.as_of is None and jobs:
+        _import_in_background(RENDER_IMPORTS)
     try:
         results = runner.run(jobs, progress)
     finally:

@@ -409,18 +409,35 @@ def sig_level_draws(idata, priors: dict[str, dict[str, float]], rng: np.random.G
     return sig_level_prior(priors, rng, n)
 
 
-def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, backend):
-    """Local linear trend (level + drifting slope), non-centred; rates are per year.
+def llt_path(
+    level0,
+    slope0,
+    sig_level,
+    sig_slope,
+    z_level,
+    z_slope,
+    dt_years,
+    backend,
+    n_steps: int,
+    rho: float = 1.0,
+    mu_slope=0.0,
+):
+    """Local linear trend (level + a slope that reverts to mu_slope), non-centred; rates per year.
 
     level_t = level_{t-1} + slope_{t-1}*dt + sig_level*sqrt(dt)*z_level_t
-    slope_t = slope_{t-1} + sig_slope*sqrt(dt)*z_slope_t
-    `backend` is pytensor.tensor or numpy (same arithmetic for the model and the forecast).
+    slope_t = mu_slope + rho*(slope_{t-1} - mu_slope) + sig_slope*sqrt(dt)*z_slope_t
+    `rho` is the reversion factor per grid step (1: a random-walk slope, the classic trend);
+    `backend` is pytensor.tensor or numpy (same arithmetic for the model and the forecast);
+    `n_steps` is T - 1, the length of z_slope.
     """
     sq = np.sqrt(dt_years)
     slope_steps = sig_slope * sq * z_slope  # (T-1,)
-    slope = backend.concatenate(
-        [backend.reshape(slope0, (1,)), slope0 + backend.cumsum(slope_steps)]
-    )
+    k = np.arange(n_steps)
+    lag = np.subtract.outer(k, k)
+    kernel = np.where(lag >= 0, float(rho) ** np.maximum(lag, 0), 0.0)  # rho^(t-s), s <= t
+    decay = float(rho) ** (k + 1.0)
+    rest = mu_slope + decay * (slope0 - mu_slope) + backend.dot(kernel, slope_steps)
+    slope = backend.concatenate([backend.reshape(slope0, (1,)), rest])
     steps = slope[:-1] * dt_years + sig_level * sq * z_level
     level = backend.concatenate([backend.reshape(level0, (1,)), level0 + backend.cumsum(steps)])
     return level, slope
@@ -428,8 +445,20 @@ def llt_path(level0, slope0, sig_level, sig_slope, z_level, z_slope, dt_years, b
 
 # The parameters of `trend_and_sources` that the convergence gate checks ("sig_level" only
 # exists with shocks; families filter by what the posterior holds).
-TREND_GATE_VARS = ["level0", "slope0", "sig_slope", "sig_level", "tau_offset", "sigma_pop"]
+TREND_GATE_VARS = ["level0", "slope0", "mu_slope", "sig_slope", "sig_level", "tau_offset"]
+TREND_GATE_VARS += ["sigma_pop"]
 TREND_GATE_VARS += ["omega", "a_offset", "b_noise", "latent"]
+
+
+def slope_reversion(priors: dict[str, dict[str, float]], dt_years: float):
+    """(rho per grid step, mu_slope) of a reverting slope, inside a PyMC model context; (1, 0)
+    when the family has no `slope_reversion` prior (a random-walk slope)."""
+    import pymc as pm
+
+    p = priors.get("slope_reversion")
+    if p is None:
+        return 1.0, 0.0
+    return p["rho_per_year"] ** dt_years, pm.Normal("mu_slope", 0.0, p["mu_sigma"])
 
 
 def trend_and_sources(
@@ -462,7 +491,10 @@ def trend_and_sources(
         # without shocks: an integrated random walk, all movement goes through the drifting slope
         sig_level, z = level_shocks(P) if shocks else (0.0, 0.0)
         u = pm.Normal("u_slope", 0, 1, dims="step")
-        level, slope = llt_path(level0, slope0, sig_level, sig_slope, z, u, dt_years, pt)
+        rho, mu = slope_reversion(P, dt_years)
+        level, slope = llt_path(
+            level0, slope0, sig_level, sig_slope, z, u, dt_years, pt, T - 1, rho, mu
+        )
     else:
         level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
     pm.Deterministic("latent", level)
@@ -484,10 +516,13 @@ def extend_llt(
     sig_slope: np.ndarray,
     n_future: int,
     dt_years: float,
+    rho: float = 1.0,
+    mu_slope: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Simulate `n_future` more periods of a local linear trend from each draw's last state.
 
-    level, slope: (S,) last state; returns (S, n_future) levels.
+    level, slope: (S,) last state; rho, mu_slope: the slope's reversion (see `llt_path`);
+    returns (S, n_future) levels.
     """
     S = level.shape[0]
     out = np.empty((S, n_future))
@@ -495,9 +530,21 @@ def extend_llt(
     sq = np.sqrt(dt_years)
     for h in range(n_future):
         lv = lv + sl * dt_years + sig_level * sq * rng.standard_normal(S)
-        sl = sl + sig_slope * sq * rng.standard_normal(S)
+        sl = mu_slope + rho * (sl - mu_slope) + sig_slope * sq * rng.standard_normal(S)
         out[:, h] = lv
     return out
+
+
+def reversion_draws(idata, priors: dict[str, dict[str, float]], dt_years: float, n: int, rng):
+    """(rho per step, mu_slope draws) for `extend_llt`: the posterior's mu_slope (prior draws when
+    `idata` is None or a single period was fitted), or (1, 0) for a family without reversion."""
+    p = priors.get("slope_reversion")
+    if p is None:
+        return 1.0, 0.0
+    if idata is not None and "mu_slope" in idata.posterior:
+        return p["rho_per_year"] ** dt_years, flat(idata, "mu_slope")
+    mu = rng.normal(0.0, p["mu_sigma"], n)
+    return p["rho_per_year"] ** dt_years, mu
 
 
 def new_source_names(sources: list[str]) -> list[str]:

@@ -3,7 +3,8 @@
 Model (log of the flow per grid period, divided by a data scale so priors are unit-free):
 
     x_t = level_t,  level_t = level_{t-1} + slope_{t-1} dt              (integrated random walk)
-    slope_t = slope_{t-1} + sig_slope sqrt(dt) u_t                      (growth rate drifts)
+    slope_t = mu + rho^dt (slope_{t-1} - mu) + sig_slope sqrt(dt) u_t   (growth rate drifts,
+                                                      reverting to the long-run rate mu)
     log(y_i / scale) ~ StudentT(nu, log(sum_{t in span(i)} w_it exp(x_t)) + offset_s, sigma_s)
 
 The grid is quarterly for quarterly/irregular indicators, annual for annual ones (the indicator's
@@ -33,7 +34,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "growth"
-version = "growth-llt-studentt-1"
+version = "growth-dlt-studentt-2"
 
 # All priors of the growth family, on the log scale of flow/scale, rates per YEAR.
 PRIORS: dict[str, dict[str, float]] = {
@@ -43,6 +44,10 @@ PRIORS: dict[str, dict[str, float]] = {
     "slope0": {"mu": 0.0, "sigma": 1.0},
     # Growth-rate drift per sqrt(year): growth can halve or double within a few years.
     "sig_slope": {"sigma": 0.3},
+    # Damped trend (Gardner & McKenzie 1985): the slope reverts to a long-run rate mu_slope, a
+    # spurt's excess growth decaying by rho per year. An undamped slope extrapolated Cambricon's
+    # tenfold year and Nvidia's pre-ban climb into the quarters after them (full backtest).
+    "slope_reversion": {"rho_per_year": 0.7, "mu_sigma": 0.5},
     # (No separate level shocks: quarter-to-quarter swings go to the Student-t reporting noise;
     # beside it and the slope drift they are not identified by a handful of figures.)
     # Source offsets (log): definitions differ (data-centre only vs all, RMB vs USD conversions).
@@ -170,6 +175,9 @@ def fit(
             C.flat(idata, "sig_slope"),
             n_future,
             C.period_years(design.frequency),
+            *C.reversion_draws(
+                idata, PRIORS, C.period_years(design.frequency), level.shape[0], rng
+            ),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
@@ -217,7 +225,16 @@ def prior_predictive(
     path = np.concatenate(
         [
             lv[:, None],
-            C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency)),
+            C.extend_llt(
+                rng,
+                lv,
+                sl,
+                sig_l,
+                sig_s,
+                T - 1,
+                C.period_years(design.frequency),
+                *C.reversion_draws(None, P, C.period_years(design.frequency), samples, rng),
+            ),
         ],
         axis=1,
     )

@@ -3,7 +3,8 @@
 Model (logit scale, rates per year, dt = years per grid period):
 
     latent_t = level_t,  level_t = level_{t-1} + slope_{t-1} dt + sig_level sqrt(dt) z_t
-    slope_t  = slope_{t-1} + sig_slope sqrt(dt) u_t            (the slope DRIFTS)
+    slope_t  = mu + rho^dt (slope_{t-1} - mu) + sig_slope sqrt(dt) u_t   (the slope DRIFTS,
+                                               reverting to a long-run rate mu: damped)
     logit(y_i) ~ Normal(mu_i + offset_{s(i)}, sigma_{s(i)})     (censored terms for bounds)
     offset_s = tau_offset * a_s,   sigma_s = sigma_pop * exp(omega * b_s)   (hierarchical)
 
@@ -34,7 +35,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "share"
-version = "share-llt-logitnormal-2"
+version = "share-dlt-logitnormal-3"
 
 EPS = 1e-4  # shares are clipped into [EPS, 1-EPS] before the logit
 
@@ -52,6 +53,10 @@ PRIORS: dict[str, dict[str, float]] = {
     # Slope drift per sqrt(year): 0.3 lets the growth rate change by ~0.5 logit/yr over three
     # years, so a three-year-out forecast is not a straight line's certainty.
     "sig_slope": {"sigma": 0.3},
+    # Damped trend (Gardner & McKenzie 1985): the slope reverts to a long-run rate mu_slope, a
+    # spurt's excess growth decaying by rho per year. An undamped slope extrapolated Cambricon's
+    # tenfold year and Nvidia's pre-ban climb into the quarters after them (full backtest).
+    "slope_reversion": {"rho_per_year": 0.7, "mu_sigma": 0.5},
     # Level shocks per sqrt(year): zero-avoiding LogNormal scale (median 0.1 logit), Gaussian.
     # Most years move with the slope; a regime break (Nvidia's China share of revenue halving
     # after the H20 ban) is a level shock. Without them the break had to be a swing of the slope
@@ -170,6 +175,9 @@ def fit(
             C.flat(idata, "sig_slope"),
             n_future,
             C.period_years(design.frequency),
+            *C.reversion_draws(
+                idata, PRIORS, C.period_years(design.frequency), level.shape[0], rng
+            ),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
@@ -214,7 +222,16 @@ def prior_predictive(
     path = np.concatenate(
         [
             lv[:, None],
-            C.extend_llt(rng, lv, sl, sig_l, sig_s, T - 1, C.period_years(design.frequency)),
+            C.extend_llt(
+                rng,
+                lv,
+                sl,
+                sig_l,
+                sig_s,
+                T - 1,
+                C.period_years(design.frequency),
+                *C.reversion_draws(None, P, C.period_years(design.frequency), samples, rng),
+            ),
         ],
         axis=1,
     )

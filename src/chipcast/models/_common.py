@@ -432,11 +432,11 @@ def llt_path(
     """
     sq = np.sqrt(dt_years)
     slope_steps = sig_slope * sq * z_slope  # (T-1,)
-    k = np.arange(n_steps)
-    lag = np.subtract.outer(k, k)
-    kernel = np.where(lag >= 0, float(rho) ** np.maximum(lag, 0), 0.0)  # rho^(t-s), s <= t
-    decay = float(rho) ** (k + 1.0)
-    rest = mu_slope + decay * (slope0 - mu_slope) + backend.dot(kernel, slope_steps)
+    # slope_t - mu = rho^t * (slope0 - mu + sum_{s<=t} rho^-s e_s): a cumsum, like the classic
+    # trend's (a dense rho^(t-s) matrix product compiled twice as slowly under numba)
+    t = np.arange(1, n_steps + 1, dtype=float)
+    decay = float(rho) ** t
+    rest = mu_slope + decay * (slope0 - mu_slope + backend.cumsum(slope_steps / decay))
     slope = backend.concatenate([backend.reshape(slope0, (1,)), rest])
     steps = slope[:-1] * dt_years + sig_level * sq * z_level
     level = backend.concatenate([backend.reshape(level0, (1,)), level0 + backend.cumsum(steps)])
@@ -448,6 +448,18 @@ def llt_path(
 TREND_GATE_VARS = ["level0", "slope0", "mu_slope", "sig_slope", "sig_level", "tau_offset"]
 TREND_GATE_VARS += ["sigma_pop"]
 TREND_GATE_VARS += ["omega", "a_offset", "b_noise", "latent"]
+
+
+def beyond_bound(d, priors: dict[str, dict[str, float]], smooth: float = 0.05):
+    """How far latent values lie beyond the bounds reported for them, as a log-likelihood cost.
+
+    `d` is the distance past the bound on the family's scale (latent minus a lower bound, upper
+    bound minus latent); the cost is sum(max(d, 0)) / priors["bound_distance"]["scale"], smoothed
+    at 0 (softplus) so NUTS sees a gradient. See the families' `bound_distance` prior for why.
+    """
+    import pytensor.tensor as pt
+
+    return pt.sum(smooth * pt.softplus(d / smooth)) / priors["bound_distance"]["scale"]
 
 
 def slope_reversion(priors: dict[str, dict[str, float]], dt_years: float):

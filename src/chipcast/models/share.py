@@ -35,7 +35,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "share"
-version = "share-dlt-logitnormal-3"
+version = "share-dlt-logitnormal-4"
 
 EPS = 1e-4  # shares are clipped into [EPS, 1-EPS] before the logit
 
@@ -74,6 +74,9 @@ PRIORS: dict[str, dict[str, float]] = {
     # Fixed floor under every source's noise, added in quadrature: published figures are rounded
     # (1 pp of a 20% share is 0.06 logit; 3% of a flow); it also removes the zero-noise funnel.
     "noise_floor": {"value": 0.04},
+    # A reported bound ("more than 30%") is a round figure just below (above) the share: the
+    # latent share's likelihood falls by exp(-d/scale) with its logit distance d beyond it.
+    "bound_distance": {"scale": 0.5},
 }
 
 
@@ -123,17 +126,15 @@ def build_model(design: C.Design):
         lo_mask = design.mask("lower") & (design.lower > 0)
         if lo_mask.any():
             d = pm.Normal.dist(mu[lo_mask], sd[lo_mask])
-            pm.Potential(
-                "y_lower",
-                pm.math.sum(pm.logccdf(d, pm.Data("obs_lower", _logit(design.lower[lo_mask])))),
-            )
+            bound = pm.Data("obs_lower", _logit(design.lower[lo_mask]))
+            pm.Potential("y_lower", pm.math.sum(pm.logccdf(d, bound)))
+            pm.Potential("y_lower_near", -C.beyond_bound(mu_lat[lo_mask] - bound, P))
         up_mask = design.mask("upper") & (design.upper < 1)
         if up_mask.any():
             d = pm.Normal.dist(mu[up_mask], sd[up_mask])
-            pm.Potential(
-                "y_upper",
-                pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", _logit(design.upper[up_mask])))),
-            )
+            bound = pm.Data("obs_upper", _logit(design.upper[up_mask]))
+            pm.Potential("y_upper", pm.math.sum(pm.logcdf(d, bound)))
+            pm.Potential("y_upper_near", -C.beyond_bound(bound - mu_lat[up_mask], P))
         iv_mask = design.mask("interval")
         if iv_mask.any():
             d = pm.Normal.dist(mu[iv_mask], sd[iv_mask])

@@ -122,21 +122,30 @@ SHIPPED_BACKTEST = REPO / "forecasts" / "backtest.csv"
 BASELINE_MODELS = ["naive", "statsmodels"]
 
 
+def _shipped_bayesian() -> pd.DataFrame:
+    df = pd.read_csv(SHIPPED_BACKTEST)
+    return df[~df["model"].isin(BASELINE_MODELS)]
+
+
+def test_shipped_backtest_beats_naive_on_crps() -> None:
+    """The full backtest committed with the data: the Bayesian models beat naive persistence on
+    CRPS (geometric mean over indicators of crps_rel_naive below 1)."""
+    rel = _shipped_bayesian()["crps_rel_naive"].dropna()
+    assert np.exp(np.log(rel[rel > 0]).mean()) < 1
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 4 open: pooled gmean CRPS rel. naive 1.24 and 80% coverage 0.38 [0.31, 0.46] "
-    "in the shipped full backtest (regime breaks no trend model foresaw); see README",
+    reason="issue 4 open: pooled 80% coverage 0.36 [0.29, 0.44] (n=116) in the shipped full "
+    "backtest: intervals too narrow across regime breaks (Cambricon's tenfold year, the 2025 "
+    "tariff swings, Nvidia after the H20 ban); see README",
 )
-def test_shipped_backtest_meets_the_acceptance_bar() -> None:
-    """The full backtest committed with the data: Bayesian models beat naive on CRPS (geometric
-    mean of crps_rel_naive < 1) and the 90% binomial interval of their pooled 80% coverage
-    contains 0.8. Strict: when a model change earns it, this XPASS fails until the mark goes."""
+def test_shipped_backtest_80pc_intervals_consistent_with_80pc() -> None:
+    """The 90% binomial interval of the Bayesian models' pooled 80% coverage contains 0.8.
+    Strict: when a model change earns it, this XPASS fails until the mark goes."""
     from chipcast.evaluate.scores import binomial_interval
 
-    df = pd.read_csv(SHIPPED_BACKTEST)
-    bayes = df[~df["model"].isin(BASELINE_MODELS)]
-    rel = bayes["crps_rel_naive"].dropna()
-    assert np.exp(np.log(rel[rel > 0]).mean()) < 1
+    bayes = _shipped_bayesian()
     n = int(bayes["n"].sum())
     hits = int(round((bayes["n"] * bayes["coverage_80"]).sum()))
     lo, hi = binomial_interval(hits, n, level=0.9)

@@ -237,3 +237,40 @@ def test_level_counts_every_change_in_continuous_time() -> None:
     years = (pd.Timestamp(dates[-1]) - pd.Timestamp(dates[0])).days / 365.25
     a0, b0 = level.PRIORS["rate_a0"], level.PRIORS["rate_b0"]
     assert lam.mean() == pytest.approx((a0 + 5) / (b0 + years), rel=0.03)
+
+
+def test_damped_slope_matches_its_recursion_and_reverts() -> None:
+    """llt_path's closed form equals the step-by-step recursion; rho = 1 is the classic trend;
+    a simulated slope forgets its start and settles at the long-run rate."""
+    from chipcast.models import _common as C
+
+    rng = np.random.default_rng(3)
+    n, dt_, rho, mu = 12, 0.25, 0.7**0.25, 0.2
+    z, u = rng.standard_normal(n), rng.standard_normal(n)
+    level, slope = C.llt_path(1.0, 2.0, 0.1, 0.3, z, u, dt_, np, n, rho, mu)
+    lv, sl = [1.0], [2.0]
+    for k in range(n):
+        lv.append(lv[-1] + sl[-1] * dt_ + 0.1 * np.sqrt(dt_) * z[k])
+        sl.append(mu + rho * (sl[-1] - mu) + 0.3 * np.sqrt(dt_) * u[k])
+    np.testing.assert_allclose(level, lv, rtol=1e-12)
+    np.testing.assert_allclose(slope, sl, rtol=1e-12)
+    _, classic = C.llt_path(1.0, 2.0, 0.1, 0.3, z, u, dt_, np, n)
+    np.testing.assert_allclose(classic, 2.0 + np.concatenate([[0], np.cumsum(0.3 * 0.5 * u)]))
+
+    # from a slope of 2/yr, 40 years out at rho 0.7/yr: growth is back at mu (here per step)
+    path = C.extend_llt(rng, np.zeros(4000), np.full(4000, 2.0), 0.0, 0.0, 161, 0.25, rho, mu)
+    np.testing.assert_allclose(np.diff(path[:, -2:], axis=1) / 0.25, mu, atol=1e-4)
+
+
+def test_a_series_known_only_through_bounds_is_read_near_its_bounds() -> None:
+    """'More than X' figures: the latent flow stays near the bounds instead of the prior's tail."""
+    obs = frame(
+        [
+            {"period_end": "2023-12-31", "censor": "lower", "lower": 500.0, "source": "idc"},
+            {"period_end": "2024-12-31", "censor": "lower", "lower": 800.0, "source": "idc"},
+        ]
+    )
+    tr = fit_indicator(obs, indicator("growth"), AS_OF, dt.date(2024, 12, 31), 5, TEST_SETTINGS)
+    med = tr.latent.median("sample").values
+    assert (med >= np.array([500.0, 800.0]) * 0.9).all()  # bounds still bind
+    assert (med <= np.array([500.0, 800.0]) * 2.0).all()  # ...and are read as near the value

@@ -547,6 +547,27 @@ def extend_llt(
     return out
 
 
+def prior_trend_paths(
+    priors: dict[str, dict[str, float]],
+    n_periods: int,
+    frequency: str,
+    samples: int,
+    rng: np.random.Generator,
+    shocks: bool,
+) -> np.ndarray:
+    """Latent trend paths under the priors alone, (samples, n_periods), on the family's scale
+    (logit or log): the prior predictive of `trend_and_sources`' trend."""
+    P = priors
+    lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
+    sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
+    sig_l = sig_level_prior(P, rng, samples) if shocks else np.zeros(samples)
+    sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
+    dty = period_years(frequency)
+    rho, mu = reversion_draws(None, P, dty, samples, rng)
+    rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu)
+    return np.concatenate([lv[:, None], rest], axis=1)
+
+
 def reversion_draws(idata, priors: dict[str, dict[str, float]], dt_years: float, n: int, rng):
     """(rho per step, mu_slope draws) for `extend_llt`: the posterior's mu_slope (prior draws when
     `idata` is None or a single period was fitted), or (1, 0) for a family without reversion."""

@@ -214,27 +214,8 @@ def prior_predictive(
     obs = C.modelled(observations)
     design = C.snap(obs, indicator.frequency, horizon)
     rng = np.random.default_rng([seed, 2])
-    P = PRIORS
-    lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
-    sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
-    sig_l = C.sig_level_prior(P, rng, samples)
-    sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
-    T = len(design.grid)
-    path = np.concatenate(
-        [
-            lv[:, None],
-            C.extend_llt(
-                rng,
-                lv,
-                sl,
-                sig_l,
-                sig_s,
-                T - 1,
-                C.period_years(design.frequency),
-                *C.reversion_draws(None, P, C.period_years(design.frequency), samples, rng),
-            ),
-        ],
-        axis=1,
+    path = C.prior_trend_paths(
+        PRIORS, len(design.grid), design.frequency, samples, rng, shocks=True
     )
     return xr.DataArray(
         _expit(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent"

@@ -18,8 +18,8 @@ continuous time, not the grid, and a quiet spell since the last change counts. A
 level is the level in force at its end. Period ends up to the known-until date carry the level in
 force then; later ones are simulated from it with a seeded numpy Generator, the first over the
 part of its period still to come (a claim about the current quarter is not settled just because
-a figure was recorded in it), the rest over whole periods. Because there is no sampler, the diagnostics report
-`sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is the
+a figure was recorded in it), the rest over whole periods. Because there is no sampler, the
+diagnostics report `sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is the
 same as `latent` for every source: policy levels are official, sources do not disagree on them
 by design.
 
@@ -134,12 +134,10 @@ def posterior_draws(
     levels = seq.to_numpy(float)
     jumps = np.diff(levels)
     jumps = jumps[jumps != 0]
-    end = max(pd.Timestamp(until), seq.index[-1]) if until is not None and len(seq) else None
-    span = (
-        ((end if end is not None else seq.index[-1]) - seq.index[0]).days / 365.25
-        if len(seq)
-        else 0.0
-    )
+    span = 0.0
+    if len(seq):
+        end = seq.index[-1] if until is None else max(pd.Timestamp(until), seq.index[-1])
+        span = (end - seq.index[0]).days / 365.25
     years = max(span, dty)
     lam = rng.gamma(P["rate_a0"] + len(jumps), 1.0 / (P["rate_b0"] + years), n)
     scale = max(np.mean(np.abs(levels)) if len(levels) else 1.0, 1e-6)

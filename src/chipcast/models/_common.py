@@ -445,9 +445,10 @@ def llt_path(
 
 # The parameters of `trend_and_sources` that the convergence gate checks ("sig_level" only
 # exists with shocks; families filter by what the posterior holds).
-TREND_GATE_VARS = ["level0", "slope0", "mu_slope", "sig_slope", "sig_level", "tau_offset"]
-TREND_GATE_VARS += ["sigma_pop"]
-TREND_GATE_VARS += ["omega", "a_offset", "b_noise", "latent"]
+TREND_GATE_VARS = [
+    *("level0", "slope0", "mu_slope", "sig_slope", "sig_level"),
+    *("tau_offset", "sigma_pop", "omega", "a_offset", "b_noise", "latent"),
+]
 
 
 def beyond_bound(d, priors: dict[str, dict[str, float]], smooth: float = 0.05):

@@ -10,7 +10,9 @@ killed and replaced, and the job is recorded as failed with its partly executed 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -26,10 +28,12 @@ WARM_UP = (
     "import chipcast.analysis, chipcast.models\n"
     "%matplotlib inline\n"
     # what only the last job (the scoreboard) needs is imported behind the indicator jobs
-    "import threading, importlib\n"
-    "threading.Thread(target=lambda il=importlib: [il.import_module(m) for m in ("
-    "'statsmodels.api', 'scoringrules', 'chipcast.evaluate.scoreboard')], daemon=True).start()"
+    "from chipcast.pipeline.execute import SCOREBOARD_IMPORTS, import_in_background\n"
+    "import_in_background(SCOREBOARD_IMPORTS)"
 )
+# statsmodels for the baselines' scores; scoringrules, whose import JIT-compiles its gufuncs
+# (~2 s together): needed by the scoreboard, in a kernel, and by the site, in the CLI process.
+SCOREBOARD_IMPORTS = ("statsmodels.api", "scoringrules", "chipcast.evaluate.scoreboard")
 # Between jobs the user namespace is emptied (names a notebook defined, not IPython's own); this
 # costs ~6 ms where `%reset -f` costs ~0.3 s, and leaves no variable for the next job to lean on.
 RESET = (
@@ -38,6 +42,22 @@ RESET = (
     "    del _ip.user_ns[_k]\n"
     "del _ip, _k"
 )
+
+
+def import_in_background(modules: tuple[str, ...]) -> threading.Thread:
+    """Import `modules` in a daemon thread, so a later job or step finds them loaded (an import
+    that fails here is left to its real user, which imports it again and reports)."""
+
+    def work() -> None:
+        for m in modules:
+            try:
+                importlib.import_module(m)
+            except Exception:  # noqa: BLE001
+                pass
+
+    t = threading.Thread(target=work, name="chipcast-prewarm", daemon=True)
+    t.start()
+    return t
 
 
 @dataclass(frozen=True)

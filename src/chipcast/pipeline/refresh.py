@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,14 @@ from chipcast.data import Paths, Registry, as_of, load
 from chipcast.evaluate.probability import ClaimForecast, forecast_claim, horizon_for, indicator_seed
 from chipcast.fileio import atomic_write_text
 from chipcast.models.base import Diagnostics, Trajectory, settings_for
-from chipcast.pipeline.execute import Job, JobResult, LocalPool, run_dask
+from chipcast.pipeline.execute import (
+    SCOREBOARD_IMPORTS,
+    Job,
+    JobResult,
+    LocalPool,
+    import_in_background,
+    run_dask,
+)
 from chipcast.pipeline.fingerprint import (
     data_fingerprint,
     job_fingerprint,
@@ -278,31 +283,9 @@ class _Runner:
             self.pool.close()
 
 
-# What rendering the site imports (a few seconds: statsmodels for the baselines' scores,
-# scoringrules, whose import JIT-compiles its gufuncs, nbconvert for the notebook pages):
-# imported while the jobs run, not after them.
-RENDER_IMPORTS = (
-    "statsmodels.api",
-    "scoringrules",
-    "chipcast.evaluate.scoreboard",
-    "chipcast.report.site",
-    "nbconvert",
-)
-
-
-def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
-    """Import `modules` in a daemon thread (an import that fails is left to its real user)."""
-
-    def work() -> None:
-        for m in modules:
-            try:
-                importlib.import_module(m)
-            except Exception:  # noqa: BLE001 - the caller imports it again and reports
-                pass
-
-    t = threading.Thread(target=work, name="chipcast-prewarm", daemon=True)
-    t.start()
-    return t
+# What rendering the site imports besides the scoreboard's modules (nbconvert for the notebook
+# pages): imported while the jobs run, not after them.
+RENDER_IMPORTS = (*SCOREBOARD_IMPORTS, "chipcast.report.site", "nbconvert")
 
 
 def _run_and_decide(
@@ -311,7 +294,7 @@ def _run_and_decide(
     paths = reg.paths
     progress = _Progress(len(jobs), len(planned) - len(stale), opts.progress)
     if opts.as_of is None and jobs:
-        _import_in_background(RENDER_IMPORTS)
+        import_in_background(RENDER_IMPORTS)
     try:
         results = runner.run(jobs, progress)
     finally:

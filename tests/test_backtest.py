@@ -169,3 +169,31 @@ def test_policy_levels_are_scored_at_the_level_in_force(mini: Path) -> None:
     assert got[dt.date(2025, 3, 31)] == 25
     assert max(got) == dt.date(2025, 6, 30)
     assert all(d > origin.date for d in got)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "start", "end", "expected"),
+    [
+        # a fiscal quarter ending 27 Oct is the calendar quarter ending 31 Dec, where it was fitted
+        ("quarterly", "2024-07-29", "2024-10-27", 4.0),
+        # a nine-month fiscal total: three grid quarters
+        ("quarterly", "2024-01-29", "2024-10-27", 2.0 + 3.0 + 4.0),
+        # an annual total on a quarterly grid sums its four quarters
+        ("quarterly", "2024-01-01", "2024-12-31", 1.0 + 2.0 + 3.0 + 4.0),
+        # a quarter on an annual grid is its days' fraction of the year's flow
+        ("annual", "2024-10-01", "2024-12-31", 92 / 365.25),
+    ],
+)
+def test_flow_targets_use_the_fitting_snapping_rule(frequency, start, end, expected) -> None:
+    import xarray as xr
+
+    from chipcast.evaluate.backtest import _target_draws
+    from chipcast.models import period_grid
+    from tests.test_models_helpers import indicator
+
+    grid = period_grid(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"), frequency)
+    values = np.arange(1.0, len(grid) + 1.0)  # 1, 2, 3, 4 per quarter (1 for the year)
+    arr = xr.DataArray(np.tile(values, (3, 1)), dims=("sample", "period"), coords={"period": grid})
+    row = pd.Series({"period_start": pd.Timestamp(start), "period_end": pd.Timestamp(end)})
+    got = _target_draws(arr, indicator("growth", frequency), row)
+    assert got == pytest.approx(np.full(3, expected))

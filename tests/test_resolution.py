@@ -169,3 +169,25 @@ def test_event_probability_is_the_researchers(mini: Path) -> None:
     reg = load(mini)
     f = forecast_claim(reg.claims["rule-replacement"], None)
     assert (f.forecaster, f.probability) == ("judgment", 0.4)
+
+
+def test_fiscal_window_covers_the_grid_periods_its_figures_would(mini: Path) -> None:
+    """A window over fiscal quarters (27 Jan .. 27 Jul) is the two calendar quarters those
+    quarters snap to when fitted (ending 30 Jun and 30 Sep), not the three its dates touch."""
+    reg = load(mini)
+    claim = reg.claims["acme-revenue-2025q2"]
+    draws = np.arange(100, dtype=float) * 5 + 100
+    traj = _trajectory({"acme": draws}, ["2025-03-31", "2025-06-30", "2025-09-30"])
+    fiscal = claim.model_copy(
+        update={
+            "kind": "threshold",
+            "operator": ">=",
+            "threshold": 600.0,
+            "aggregate": "sum",
+            "window_start": D(2025, 1, 27),
+            "target_period": D(2025, 7, 27),
+            "value": None,
+        }
+    )
+    g = forecast_claim(fiscal, traj)  # 2*draw >= 600, as for two quarters; 3*draw would be 0.8
+    assert g.probability == pytest.approx(0.60)

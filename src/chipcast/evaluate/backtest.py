@@ -69,15 +69,19 @@ def origins_for(
 
 
 def _target_draws(arr, indicator: Indicator, row: pd.Series) -> np.ndarray:
-    """Draws for a target figure: its period, or the sum over its span for flows."""
+    """Draws for a target figure, on the grid periods it covers by the fitting's own snapping
+    rule (`span_cover`): a flow sums them (scaled by the fraction of a period a shorter figure
+    covers), a share averages them, a level is its value at the end."""
+    from chipcast.models import covered
+
     periods = pd.DatetimeIndex(arr["period"].values)
-    end = np.searchsorted(periods.values, row["period_end"].to_datetime64(), side="left")
-    end = min(end, len(periods) - 1)
+    start = row["period_start"] if pd.notna(row["period_start"]) else row["period_end"]
+    idx, frac = covered(periods, start, row["period_end"], indicator.frequency)
     if indicator.family in ("growth", "count"):
-        inside = np.flatnonzero((periods >= row["period_start"]) & (periods <= periods[end]))
-        if len(inside) > 1:
-            return np.asarray(arr.isel(period=inside).sum("period").values, dtype=float)
-    return np.asarray(arr.isel(period=end).values, dtype=float)
+        return frac * np.asarray(arr.isel(period=idx).sum("period").values, dtype=float)
+    if indicator.family == "share":
+        return np.asarray(arr.isel(period=idx).mean("period").values, dtype=float)
+    return np.asarray(arr.isel(period=idx[-1]).values, dtype=float)
 
 
 def in_force_targets(

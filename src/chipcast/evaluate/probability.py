@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chipcast.models import covered, grid_frequency
 from chipcast.models.base import QUANTILES, Trajectory
 from chipcast.schema import Claim
 
@@ -60,9 +61,12 @@ def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
             )
         if periods[inside].max() < target - pd.Timedelta(days=31):
             raise ValueError(f"claim {claim.id}: the trajectory ends before {target.date()}")
-        window = series.isel(period=np.flatnonzero(inside))
-        agg = window.sum("period") if claim.aggregate == "sum" else window.mean("period")
-        return np.asarray(agg.values, dtype=float)
+        # the same snapping as the figures the models were fitted to (fiscal windows included)
+        idx, frac = covered(periods, start, target, grid_frequency(periods))
+        window = series.isel(period=idx)
+        if claim.aggregate == "sum":
+            return frac * np.asarray(window.sum("period").values, dtype=float)
+        return np.asarray(window.mean("period").values, dtype=float)
     # the modelled period containing the target (fiscal periods snap to the grid)
     idx = int(np.searchsorted(periods.values, target.to_datetime64(), side="left"))
     if idx >= len(periods):

@@ -32,7 +32,7 @@ from dataclasses import replace
 import pandas as pd
 
 from chipcast.models import count, growth, level, share
-from chipcast.models._common import period_grid, snap
+from chipcast.models._common import covered, grid_frequency, period_grid, snap
 from chipcast.models.base import (
     DEFAULT_SETTINGS,
     NEW_SOURCE,
@@ -54,8 +54,10 @@ __all__ = [
     "ModelFamily",
     "SamplerSettings",
     "Trajectory",
+    "covered",
     "fit_indicator",
     "get_family",
+    "grid_frequency",
     "period_grid",
     "register",
     "snap",

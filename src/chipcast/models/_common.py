@@ -132,6 +132,50 @@ class Design:
         return self.censor == kind
 
 
+def span_cover(
+    starts: pd.Series | pd.DatetimeIndex, ends: pd.Series | pd.DatetimeIndex, frequency: str
+) -> tuple[list[pd.Timestamp], np.ndarray, np.ndarray]:
+    """How figures spanning `starts`..`ends` sit on the grid: (the grid period end containing
+    each end, how many grid periods each covers, the fraction of one period a shorter figure
+    covers, else 1). The one snapping rule for fitting, claims and backtest targets alike."""
+    freq = model_frequency(frequency)
+    ends = pd.DatetimeIndex(ends)
+    starts = pd.DatetimeIndex(starts)
+    end_periods = [_period_end_containing(e, freq) for e in ends]
+    span_days = np.asarray((ends - starts).days, dtype=float) + 1
+    n_periods = span_days / (FREQ_MONTHS[freq] * 30.4375)
+    # a one-day span (period_start missing or equal to period_end, as for 'irregular'
+    # indicators) says nothing about the span: it is one grid period
+    n_periods = np.where(span_days <= 1, 1.0, n_periods)
+    n_cover = np.maximum(1, np.round(n_periods)).astype(int)
+    frac = np.where(n_periods < 0.75, np.clip(n_periods, 1e-3, 1.0), 1.0).astype(float)
+    return end_periods, n_cover, frac
+
+
+def grid_frequency(periods: pd.DatetimeIndex) -> str:
+    """The frequency of a model grid, read off its period ends (quarterly for a single one)."""
+    if len(periods) < 2:
+        return "quarterly"
+    a, b = pd.Timestamp(periods[0]), pd.Timestamp(periods[1])
+    months = (b.year - a.year) * 12 + b.month - a.month
+    return {v: k for k, v in FREQ_MONTHS.items()}.get(months, "quarterly")
+
+
+def covered(
+    grid: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp, frequency: str
+) -> tuple[np.ndarray, float]:
+    """(indices of the grid periods a figure for start..end covers, its fraction of a period),
+    by `span_cover`'s rule: a fiscal quarter ending 27 April is the calendar quarter ending
+    30 June, not the two calendar quarters its dates touch."""
+    (end_period,), (n,), (frac,) = span_cover([start], [end], frequency)
+    last = int(np.searchsorted(pd.DatetimeIndex(grid).values, end_period.to_datetime64()))
+    if last >= len(grid) or pd.DatetimeIndex(grid)[last] != end_period:
+        raise ValueError(
+            f"the grid ({grid[0].date()}..{grid[-1].date()}) has no period for {end.date()}"
+        )
+    return np.arange(max(last - int(n) + 1, 0), last + 1), float(frac)
+
+
 def snap(observations: pd.DataFrame, frequency: str, horizon: dt.date | pd.Timestamp) -> Design:
     """Map observations onto the model grid (see `Design` for the snapping rule)."""
     obs = observations.reset_index(drop=True)
@@ -139,14 +183,7 @@ def snap(observations: pd.DataFrame, frequency: str, horizon: dt.date | pd.Times
     months = FREQ_MONTHS[freq]
     ends = pd.to_datetime(obs["period_end"])
     starts = pd.to_datetime(obs["period_start"]).fillna(ends) if "period_start" in obs else ends
-    end_periods = [_period_end_containing(e, freq) for e in ends]
-    span_days = (ends - starts).dt.days.to_numpy() + 1
-    n_periods = span_days / (months * 30.4375)
-    # a one-day span (period_start missing or equal to period_end, as for 'irregular'
-    # indicators) says nothing about the span: it is one grid period
-    n_periods = np.where(span_days <= 1, 1.0, n_periods)
-    n_cover = np.maximum(1, np.round(n_periods)).astype(int)
-    frac = np.where(n_periods < 0.75, np.clip(n_periods, 1e-3, 1.0), 1.0)
+    end_periods, n_cover, frac = span_cover(starts, ends, freq)
     first_end = min(
         min(end_periods),
         min(

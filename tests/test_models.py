@@ -274,3 +274,54 @@ def test_a_series_known_only_through_bounds_is_read_near_its_bounds() -> None:
     med = tr.latent.median("sample").values
     assert (med >= np.array([500.0, 800.0]) * 0.9).all()  # bounds still bind
     assert (med <= np.array([500.0, 800.0]) * 2.0).all()  # ...and are read as near the value
+
+
+def test_level_jumps_are_revocations_or_proportional_moves() -> None:
+    """The history splits into revocations (to 0) and log moves; the conjugate posteriors are
+    the ones the docstring states."""
+    from chipcast.models import level
+
+    dates = pd.to_datetime(["2025-01-01", "2025-03-01", "2025-04-01", "2025-06-01", "2025-09-01"])
+    seq = pd.Series([10.0, 20.0, 0.0, 40.0, 40.0], index=dates)
+    n_jumps, n_revoked, moves = level.jump_history(seq)
+    ref = np.exp(np.mean(np.log([10.0, 20.0, 40.0, 40.0])))
+    assert (n_jumps, n_revoked) == (3, 1)
+    np.testing.assert_allclose(moves, [np.log(2.0), np.log(40.0 / ref)])
+    assert level.reference_level(seq) == pytest.approx(ref)
+    lam, q, s = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(1))
+    P = level.PRIORS
+    a, b = P["revoke_a0"] + 1, P["revoke_b0"] + 2
+    assert q.mean() == pytest.approx(a / (a + b), rel=0.02)
+    c = P["size_a0"] + 1  # two moves: shape c0 + 2/2
+    scale = P["size_a0"] * P["size_log_sd"] ** 2 + 0.5 * float((moves**2).sum())
+    assert (s**2).mean() == pytest.approx(scale / (c - 1), rel=0.03)  # InvGamma mean
+
+
+def test_level_revocation_is_final_and_moves_are_proportional() -> None:
+    from chipcast.models import level
+
+    rng = np.random.default_rng(0)
+    start = np.full(20_000, 50.0)
+    years = np.full(8, 0.25)
+    # every path jumps about twice a quarter and every jump revokes: all end at 0 and stay there
+    gone = level.simulate(rng, start, 8.0, 1.0, 0.5, 30.0, years, 0.0, np.inf)
+    assert (gone[:, -1] == 0).all() and (np.diff(gone, axis=1) <= 0).all()
+    # no revocations: moves by exp(N(0, s^2)) keep the median and never reach 0
+    moved = level.simulate(rng, start, 2.0, 0.0, 0.5, 30.0, years, 0.0, np.inf)
+    assert (moved > 0).all()
+    assert np.median(moved[:, -1]) == pytest.approx(50.0, rel=0.05)
+    # a path starting at 0 (revoked before the origin) can be re-imposed around the reference
+    back = level.simulate(rng, np.zeros(20_000), 2.0, 0.0, 0.5, 30.0, years, 0.0, np.inf)
+    assert np.median(back[back[:, -1] > 0, -1]) == pytest.approx(30.0, rel=0.1)
+
+
+def test_level_family_refuses_negative_levels() -> None:
+    obs = frame(
+        [
+            {"period_end": "2024-12-31", "value": -5, "source": "a"},
+            {"period_end": "2025-12-31", "value": 5, "source": "a"},
+        ]
+    )
+    ind = indicator("level", "quarterly", bounds=(None, None), id="net_balance")
+    with pytest.raises(ValueError, match="net_balance.*>= 0"):
+        fit_indicator(obs, ind, dt.date(2026, 1, 1), dt.date(2026, 12, 31), 1, TEST_SETTINGS)

@@ -1,27 +1,33 @@
 """Step-like policy levels (tariff rates, thresholds): a level that stays until it jumps.
 
-Model: jumps arrive as a Poisson process with rate lam per year; each jump adds a size
-d ~ Normal(0, s^2); the level is clipped to the indicator's bounds (lower bound 0 when none is
-given and every observed level is >= 0). Jumps have mean zero: a policy level is a martingale,
-the direction of the next change is not read off the last ones (in April 2025 five tariff rises
-were followed by a cut from 145% to 30%; a jump mean learnt from the rises put no mass on the
-cut). Both parts are conjugate, so the posterior is drawn EXACTLY by Monte Carlo, no MCMC:
+Model: jumps arrive as a Poisson process with rate lam per year. A jump from a level x > 0
+revokes the measure (the level falls to 0: a court strikes a tariff down, a rule is withdrawn)
+with probability q; otherwise it moves the level by a factor, y = x exp(d) with d ~ N(0, s^2).
+From 0, a jump re-imposes the measure at ref exp(d), ref the geometric mean of the positive
+levels seen. Moves are proportional because policy levels move in proportion to their size (a
+10% tariff goes to 20%, a 145% one to 30% or 245%): additive jumps learnt from the rises of
+early 2025 gave a 145% rate an 80% interval of 100-192% for the quarter in which it was cut to
+30%. Log jumps have mean zero (a martingale in log terms): the direction of the next change is
+not read off the last ones. Every part is conjugate, so the posterior is drawn EXACTLY by Monte
+Carlo, no MCMC:
 
     lam | history ~ Gamma(a0 + n_jumps, b0 + years observed)
-    s^2 | jumps ~ InvGamma(c0 + n_jumps / 2, d0 + sum(d^2) / 2)
+    q | history   ~ Beta(qa + n_revocations, qb + n_moves)
+    s^2 | moves   ~ InvGamma(c0 + n_moves / 2, c0 s0^2 + sum(d^2) / 2)
 
-The history is the dated sequence of figures (the median across sources for one date; a bound
-counts as its bound, a range as its midpoint); every change between consecutive figures is one
-jump, and the exposure is the time from the first figure to the date the level is known until
-(the later of the as-of date and the last dated figure, which may be a change announced ahead):
-continuous time, not the grid, and a quiet spell since the last change counts. A grid period's
-level is the level in force at its end. Period ends up to the known-until date carry the level in
-force then; later ones are simulated from it with a seeded numpy Generator, the first over the
-part of its period still to come (a claim about the current quarter is not settled just because
-a figure was recorded in it), the rest over whole periods. Because there is no sampler, the
-diagnostics report `sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is the
-same as `latent` for every source: policy levels are official, sources do not disagree on them
-by design.
+Levels must be >= 0; they are clipped to the indicator's bounds. The history is the dated
+sequence of figures (the median across sources for one date; a bound counts as its bound, a
+range as its midpoint); every change between consecutive figures is one jump, and the exposure
+is the time from the first figure to the date the level is known until (the later of the as-of
+date and the last dated figure, which may be a change announced ahead): continuous time, not the
+grid, and a quiet spell since the last change counts. A grid period's level is the level in
+force at its end. Period ends up to the known-until date carry the level in force then; later
+ones are simulated from it with a seeded numpy Generator, the first over the part of its period
+still to come (a claim about the current quarter is not settled just because a figure was
+recorded in it), the rest over whole periods. Because there is no sampler, the diagnostics
+report `sampler="exact-monte-carlo"` and pass the gate trivially (a note says so). `reported` is
+the same as `latent` for every source: policy levels are official, sources do not disagree on
+them by design.
 
 Against plain persistence this model has the same median whenever jumps are rare (lam*h small)
 and only widens the intervals by the chance of a jump, which is the point for threshold claims.
@@ -47,17 +53,22 @@ from chipcast.models.base import (
 from chipcast.schema import Indicator
 
 name = "level"
-version = "level-jump-martingale-3"
+version = "level-jump-proportional-4"
 
 PRIORS: dict[str, float] = {
     # Jump rate prior Gamma(a0, b0) per year: mean 2 (US-China tariffs and export controls
     # changed several times a year from 2018 on), worth one year of observation.
     "rate_a0": 2.0,
     "rate_b0": 1.0,
-    # Jump size: mean 0; s^2 ~ InvGamma(2, (f*scale)^2), so the prior jump sd is about f = 50%
-    # of the typical observed level.
+    # Revocation: Beta(1, 9), one change in ten ends the measure, worth ten changes. (In the
+    # shipped data the IEEPA tariffs were struck down in February 2026; before that no series
+    # had been revoked, so in the backtest this is the prior's doing.)
+    "revoke_a0": 1.0,
+    "revoke_b0": 9.0,
+    # Log jump size: s^2 ~ InvGamma(c0, c0 s0^2), prior scale s0 = 0.5 (a change moves the level
+    # by a factor of about e^0.5 = 1.6), worth two changes.
     "size_a0": 2.0,
-    "size_frac": 0.5,
+    "size_log_sd": 0.5,
 }
 
 
@@ -111,10 +122,33 @@ def changes(observations: pd.DataFrame) -> pd.Series:
 
 
 def _bounds(indicator: Indicator, levels: np.ndarray) -> tuple[float, float]:
+    if (levels < 0).any():
+        raise ValueError(
+            f"indicator {indicator.id}: the level family models levels >= 0 (proportional "
+            f"jumps), got {float(levels.min())}"
+        )
     lo, hi = indicator.bounds
-    if lo is None:
-        lo = 0.0 if (levels >= 0).all() else -np.inf
-    return float(lo), float(np.inf if hi is None else hi)
+    return max(0.0, float(lo or 0.0)), float(np.inf if hi is None else hi)
+
+
+def reference_level(seq: pd.Series) -> float:
+    """The level a re-imposed measure starts from: the geometric mean of the positive levels."""
+    pos = seq.to_numpy(float)
+    pos = pos[pos > 0]
+    return float(np.exp(np.log(pos).mean())) if len(pos) else 1.0
+
+
+def jump_history(seq: pd.Series) -> tuple[int, int, np.ndarray]:
+    """(jumps, revocations, log moves) of a dated sequence of levels: a change to 0 from a
+    positive level is a revocation; a change between positive levels is a move of log(y/x); a
+    change from 0 is a move from the reference level (see `reference_level`)."""
+    levels = seq.to_numpy(float)
+    x, y = levels[:-1], levels[1:]
+    changed = y != x
+    revoked = changed & (x > 0) & (y == 0)
+    moved = changed & (y > 0)
+    base = np.where(x > 0, x, reference_level(seq))
+    return int(changed.sum()), int(revoked.sum()), np.log(y[moved] / base[moved])
 
 
 def posterior_draws(
@@ -124,38 +158,48 @@ def posterior_draws(
     rng: np.random.Generator,
     until: pd.Timestamp | None = None,
 ):
-    """Exact posterior draws of (lam per year, m = 0, s) from the dated sequence of levels.
+    """Exact posterior draws of (lam per year, q revocation probability, s log jump sd).
 
     Every change counts as one jump and the exposure runs from the first figure to `until`
     (default: the last figure), in continuous time: on the model's quarterly grid, April 2025's
     five tariff changes would count as one and the rate would come out several times too low.
     """
     P = PRIORS
-    levels = seq.to_numpy(float)
-    jumps = np.diff(levels)
-    jumps = jumps[jumps != 0]
+    n_jumps, n_revoked, moves = jump_history(seq)
     span = 0.0
     if len(seq):
         end = seq.index[-1] if until is None else max(pd.Timestamp(until), seq.index[-1])
         span = (end - seq.index[0]).days / 365.25
     years = max(span, dty)
-    lam = rng.gamma(P["rate_a0"] + len(jumps), 1.0 / (P["rate_b0"] + years), n)
-    scale = max(np.mean(np.abs(levels)) if len(levels) else 1.0, 1e-6)
-    b0 = (P["size_frac"] * scale) ** 2
-    s2 = 1.0 / rng.gamma(P["size_a0"] + len(jumps) / 2, 1.0 / (b0 + 0.5 * (jumps**2).sum()), n)
-    return lam, np.zeros(n), np.sqrt(s2)
+    lam = rng.gamma(P["rate_a0"] + n_jumps, 1.0 / (P["rate_b0"] + years), n)
+    q = rng.beta(P["revoke_a0"] + n_revoked, P["revoke_b0"] + len(moves), n)
+    c0 = P["size_a0"]
+    d0 = c0 * P["size_log_sd"] ** 2
+    s2 = 1.0 / rng.gamma(c0 + len(moves) / 2, 1.0 / (d0 + 0.5 * (moves**2).sum()), n)
+    return lam, q, np.sqrt(s2)
 
 
 def simulate(
-    rng, start: np.ndarray, lam, m, s, years: np.ndarray, lo: float, hi: float
+    rng, start: np.ndarray, lam, q, s, ref: float, years: np.ndarray, lo: float, hi: float
 ) -> np.ndarray:
-    """Level paths from `start`: step h waits `years[h]` for Poisson(lam) jumps of size N(m, s^2)."""
+    """Level paths from `start`: step h waits `years[h]` for Poisson(lam) jumps, each a
+    revocation with probability q, else a move by exp(N(0, s^2)) (from `ref` when the path
+    starts at 0). A revocation is final within the horizon: a revoked measure does not come back
+    at the rate its changes came (a successor measure is a new indicator)."""
     n = start.shape[0]
     out = np.empty((n, len(years)))
     cur = start.astype(float).copy()
+    revoked = np.zeros(n, dtype=bool)
+    lam, q, s = (np.broadcast_to(np.asarray(a, float), (n,)) for a in (lam, q, s))
     for h, y in enumerate(years):
         k = rng.poisson(lam * y)
-        cur = np.clip(cur + k * m + np.sqrt(k) * s * rng.standard_normal(n), lo, hi)
+        for j in range(int(k.max(initial=0))):
+            act = (k > j) & ~revoked
+            z = rng.standard_normal(n)
+            revoke = act & (cur > 0) & (rng.random(n) < q)
+            moved = np.clip(np.where(cur > 0, cur, ref) * np.exp(s * z), lo, hi)
+            cur = np.where(revoke, lo, np.where(act, moved, cur))
+            revoked |= revoke
         out[:, h] = cur
     return out
 
@@ -177,13 +221,14 @@ def fit(
     n = settings.chains * settings.draws
     rng = np.random.default_rng([seed, 1])
     since = known_until(seq, as_of)
-    lam, m, s = posterior_draws(seq, dty, n, rng, until=since)
+    lam, q, s = posterior_draws(seq, dty, n, rng, until=since)
     future, years = exposures(design.grid, since)
     known = np.clip(in_force(seq, design.grid[~future]), lo, hi)
     latent = np.tile(known, (n, 1))
     if future.any():
         start = np.full(n, np.clip(in_force(seq, pd.DatetimeIndex([since]))[0], lo, hi))
-        latent = np.concatenate([latent, simulate(rng, start, lam, m, s, years, lo, hi)], axis=1)
+        paths = simulate(rng, start, lam, q, s, reference_level(seq), years, lo, hi)
+        latent = np.concatenate([latent, paths], axis=1)
     diag = Diagnostics(
         family=name,
         passed=True,
@@ -198,7 +243,7 @@ def fit(
         n_observations=design.n_obs,
         sampler="exact-monte-carlo",
         notes=[
-            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, inverse-gamma jump variance, zero-mean jumps); no MCMC, so the gate passes trivially"
+            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Beta revocation probability, inverse-gamma log jump variance, zero-mean log jumps); no MCMC, so the gate passes trivially"
         ],
     )
     reported = {s_: latent for s_ in [*design.sources, NEW_SOURCE]}
@@ -220,10 +265,12 @@ def prior_predictive(
     seq = changes(obs)
     lo, hi = _bounds(indicator, seq.to_numpy(float))
     rng = np.random.default_rng([seed, 2])
-    lam, m, s = posterior_draws(seq.iloc[:1], C.period_years(design.frequency), samples, rng)
+    first = seq.iloc[:1]
+    lam, q, s = posterior_draws(first, C.period_years(design.frequency), samples, rng)
     start = np.full(samples, seq.iloc[0])
     _, years = exposures(design.grid[1:], design.grid[0])
-    path = np.concatenate([start[:, None], simulate(rng, start, lam, m, s, years, lo, hi)], axis=1)
+    paths = simulate(rng, start, lam, q, s, reference_level(first), years, lo, hi)
+    path = np.concatenate([start[:, None], paths], axis=1)
     return xr.DataArray(
         path, dims=("sample", "period"), coords={"period": design.grid}, name="latent"
     )

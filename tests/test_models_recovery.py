@@ -286,3 +286,34 @@ def test_same_seed_same_draws_and_fixture_passes():
     # the drifting slope keeps 2027 honest (a straight logistic trend gave P(>=55%) = 0.98)
     p55 = float((a.latent.sel(period="2027-12-31") >= 0.55).mean())
     assert 0.3 < p55 < 0.9
+
+
+def test_growth_jump_is_a_level_shift_and_both_geometries_agree(monkeypatch):
+    """A flow that jumps eightfold and stays is forecast near its new level (a level shock, not
+    a reporting outlier); a 14-quarter path is sampled centred, and the non-centred geometry
+    gives the same posterior (the same model)."""
+    from chipcast.models import growth
+
+    rng = np.random.default_rng(7)
+    level = np.where(np.arange(14) < 10, np.log(100.0), np.log(800.0)) + 0.05 * np.arange(14)
+    rows = [
+        {
+            "period_end": QUARTERS[t],
+            "value": float(np.exp(level[t] + 0.03 * rng.standard_normal())),
+            "source": "co",
+        }
+        for t in range(14)
+    ]
+    ind = indicator("growth", "quarterly")
+    fits = {}
+    for name, threshold in (("centred", growth.CENTRED_MIN_PERIODS), ("non-centred", 1000)):
+        monkeypatch.setattr(growth, "CENTRED_MIN_PERIODS", threshold)
+        tr = fit_indicator(frame(rows), ind, AS_OF, dt.date(2026, 3, 31), 5, TEST_SETTINGS)
+        assert tr is not None and tr.diagnostics.passed, (name, tr.diagnostics.reasons)
+        fits[name] = tr
+    nxt = fits["centred"].latent.sel(period=QUARTERS[14]).quantile([0.1, 0.5, 0.9]).values
+    last, before = np.exp(level[13]), np.exp(level[9])  # ~1,530 and ~160
+    assert nxt[0] > 3 * before and 0.7 * last < nxt[1] < 1.5 * last  # not pulled back
+    a = fits["centred"].latent.isel(period=slice(0, 14)).median("sample").values
+    b = fits["non-centred"].latent.isel(period=slice(0, 14)).median("sample").values
+    np.testing.assert_allclose(a, b, rtol=0.05)

@@ -142,6 +142,21 @@ def test_threshold_probability_worked_by_hand(mini: Path) -> None:
     assert f.quantiles["q500"] == pytest.approx(np.median(idc))
 
 
+def _sum_at_least_600(claim, start: D, target: D | None = None):
+    """`claim` turned into "the sum over start..target is at least 600"."""
+    update = {
+        "kind": "threshold",
+        "operator": ">=",
+        "threshold": 600.0,
+        "aggregate": "sum",
+        "window_start": start,
+        "value": None,
+    }
+    if target is not None:
+        update["target_period"] = target
+    return claim.model_copy(update=update)
+
+
 def test_value_claim_pit_and_aggregate(mini: Path) -> None:
     reg = load(mini)
     claim = reg.claims["acme-revenue-2025q2"]  # value 300
@@ -151,16 +166,7 @@ def test_value_claim_pit_and_aggregate(mini: Path) -> None:
     assert f.probability is None and f.claimant_pit == pytest.approx(
         0.41
     )  # 100..300 is 41 of 100 draws
-    summed = claim.model_copy(
-        update={
-            "kind": "threshold",
-            "operator": ">=",
-            "threshold": 600.0,
-            "aggregate": "sum",
-            "window_start": D(2025, 1, 1),
-            "value": None,
-        }
-    )
+    summed = _sum_at_least_600(claim, D(2025, 1, 1))
     g = forecast_claim(summed, traj)  # sum of two equal quarters = 2*draw >= 600 <=> draw >= 300
     assert g.probability == pytest.approx(0.60)
 
@@ -178,16 +184,6 @@ def test_fiscal_window_covers_the_grid_periods_its_figures_would(mini: Path) -> 
     claim = reg.claims["acme-revenue-2025q2"]
     draws = np.arange(100, dtype=float) * 5 + 100
     traj = _trajectory({"acme": draws}, ["2025-03-31", "2025-06-30", "2025-09-30"])
-    fiscal = claim.model_copy(
-        update={
-            "kind": "threshold",
-            "operator": ">=",
-            "threshold": 600.0,
-            "aggregate": "sum",
-            "window_start": D(2025, 1, 27),
-            "target_period": D(2025, 7, 27),
-            "value": None,
-        }
-    )
+    fiscal = _sum_at_least_600(claim, D(2025, 1, 27), D(2025, 7, 27))
     g = forecast_claim(fiscal, traj)  # 2*draw >= 600, as for two quarters; 3*draw would be 0.8
     assert g.probability == pytest.approx(0.60)

@@ -197,3 +197,28 @@ def test_flow_targets_use_the_fitting_snapping_rule(frequency, start, end, expec
     row = pd.Series({"period_start": pd.Timestamp(start), "period_end": pd.Timestamp(end)})
     got = _target_draws(arr, indicator("growth", frequency), row)
     assert got == pytest.approx(np.full(3, expected))
+
+
+def test_a_gated_fit_is_not_scored_and_the_table_says_so(mini: Path, monkeypatch) -> None:
+    """A fit that fails the gate publishes nothing: its targets are kept as rows marked gated,
+    with no score, out of n and coverage, and the printed table names the origins."""
+    import chipcast.models as models
+    from chipcast.evaluate.backtest import backtest_indicator, format_backtest
+
+    real = models.fit_indicator
+
+    def gated_fit(*args, **kwargs):
+        traj = real(*args, **kwargs)
+        traj.diagnostics.passed = False
+        return traj
+
+    monkeypatch.setattr(models, "fit_indicator", gated_fit)
+    scores = backtest_indicator(load(mini), "tariff_rate", profile="test-small")
+    mine = scores[scores["model"] == "level"]
+    assert len(mine) and mine["gated"].all() and mine["crps"].isna().all()
+    assert not scores.loc[scores["model"] != "level", "gated"].any()
+    table = summary_table(scores)
+    assert "level" not in set(table["model"]) and "naive" in set(table["model"])
+    text = format_backtest(table, scores)
+    assert f"not scored: {len(mine)} target(s) whose fit failed the convergence gate" in text
+    assert "tariff_rate" in text.split("not scored:")[1]

@@ -161,14 +161,17 @@ def backtest_indicator(
         except ValueError:
             continue
         traj = fit_indicator(visible, ind, origin.date, horizon, s, settings)
+        gated = traj is not None and not traj.published
         for _, row in origin.targets.iterrows():
-            draws = {}
-            if traj is not None and traj.published:
-                draws[ind.family] = _target_draws(traj.series(row["source"]), ind, row)
+            draws: dict[str, np.ndarray | None] = {}
+            if traj is not None:
+                # a gated fit publishes nothing, so it is not scored; its row says so
+                series = traj.series(row["source"])
+                draws[ind.family] = None if gated else _target_draws(series, ind, row)
             for name in BASELINES:
                 draws[name] = _target_draws(baseline_paths[(name, row["source"])], ind, row)
             for model, d in draws.items():
-                sc = score_against_observation(d, row, rng=s)
+                sc = score_against_observation(d, row, rng=s) if d is not None else {}
                 rows.append(
                     {
                         "indicator": indicator_id,
@@ -180,7 +183,7 @@ def backtest_indicator(
                         "coverage_50": sc.get("coverage_50", np.nan),
                         "coverage_80": sc.get("coverage_80", np.nan),
                         "coverage_95": sc.get("coverage_95", np.nan),
-                        "gated": traj is not None and not traj.published and model == ind.family,
+                        "gated": gated and model == ind.family,
                     }
                 )
     return pd.DataFrame(rows)
@@ -297,6 +300,13 @@ def format_backtest(table: pd.DataFrame, scores: pd.DataFrame | None = None) -> 
         lines.append(
             f"{r['indicator']:40} {r['model']:12} {n:4d} {r['crps']:10.4g} {r['crps_rel_naive']:9.3f} "
             f"{r['coverage_50']:6.2f} {r['coverage_80']:6.2f} [{lo:.2f}, {hi:.2f}]     {r['coverage_95']:6.2f}"
+        )
+    if scores is not None and "gated" in scores and scores["gated"].astype(bool).any():
+        g = scores[scores["gated"].astype(bool)]
+        where = ", ".join(f"{i} {o}" for (i, o), _ in g.groupby(["indicator", "origin"], sort=True))
+        lines.append("")
+        lines.append(
+            f"not scored: {len(g)} target(s) whose fit failed the convergence gate ({where})"
         )
     if scores is not None and not scores.empty:
         lines.append("")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from chipcast.data import Registry, as_of
 from chipcast.evaluate.baselines import BASELINES
-from chipcast.evaluate.probability import indicator_seed
+from chipcast.evaluate.probability import indicator_seed, window_draws
 from chipcast.evaluate.scores import binomial_interval, score_against_observation
 from chipcast.models.base import settings_for
 from chipcast.schema import Indicator
@@ -69,19 +69,11 @@ def origins_for(
 
 
 def _target_draws(arr, indicator: Indicator, row: pd.Series) -> np.ndarray:
-    """Draws for a target figure, on the grid periods it covers by the fitting's own snapping
-    rule (`span_cover`): a flow sums them (scaled by the fraction of a period a shorter figure
-    covers), a share averages them, a level is its value at the end."""
-    from chipcast.models import covered
-
-    periods = pd.DatetimeIndex(arr["period"].values)
+    """Draws for a target figure (see `window_draws`): flows sum the periods it covers, shares
+    average them, levels take the end."""
+    how = {"growth": "sum", "count": "sum", "share": "mean"}.get(indicator.family, "last")
     start = row["period_start"] if pd.notna(row["period_start"]) else row["period_end"]
-    idx, frac = covered(periods, start, row["period_end"], indicator.frequency)
-    if indicator.family in ("growth", "count"):
-        return frac * np.asarray(arr.isel(period=idx).sum("period").values, dtype=float)
-    if indicator.family == "share":
-        return np.asarray(arr.isel(period=idx).mean("period").values, dtype=float)
-    return np.asarray(arr.isel(period=idx[-1]).values, dtype=float)
+    return window_draws(arr, start, row["period_end"], indicator.frequency, how)
 
 
 def in_force_targets(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from chipcast.models import covered, grid_frequency
 from chipcast.models.base import QUANTILES, Trajectory
@@ -46,6 +47,21 @@ class ClaimForecast:
     note: str = ""
 
 
+def window_draws(
+    series: xr.DataArray, start: pd.Timestamp, end: pd.Timestamp, frequency: str, how: str
+) -> np.ndarray:
+    """Draws of a figure for start..end from per-period draws, on the grid periods it covers by
+    the snapping rule the models were fitted with (`chipcast.models.covered`, fiscal periods
+    included): "sum" for a flow (scaled by the fraction of a period a shorter figure covers),
+    "mean" for a share, "last" for a level in force at the end."""
+    idx, frac = covered(pd.DatetimeIndex(series["period"].values), start, end, frequency)
+    if how == "sum":
+        return frac * np.asarray(series.isel(period=idx).sum("period").values, dtype=float)
+    if how == "mean":
+        return np.asarray(series.isel(period=idx).mean("period").values, dtype=float)
+    return np.asarray(series.isel(period=idx[-1]).values, dtype=float)
+
+
 def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
     """Draws of the figure that settles `claim`: the resolution source's report at the target."""
     assert claim.resolution is not None and claim.target_period is not None
@@ -61,12 +77,7 @@ def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
             )
         if periods[inside].max() < target - pd.Timedelta(days=31):
             raise ValueError(f"claim {claim.id}: the trajectory ends before {target.date()}")
-        # the same snapping as the figures the models were fitted to (fiscal windows included)
-        idx, frac = covered(periods, start, target, grid_frequency(periods))
-        window = series.isel(period=idx)
-        if claim.aggregate == "sum":
-            return frac * np.asarray(window.sum("period").values, dtype=float)
-        return np.asarray(window.mean("period").values, dtype=float)
+        return window_draws(series, start, target, grid_frequency(periods), claim.aggregate)
     # the modelled period containing the target (fiscal periods snap to the grid)
     idx = int(np.searchsorted(periods.values, target.to_datetime64(), side="left"))
     if idx >= len(periods):

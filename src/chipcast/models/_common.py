@@ -420,17 +420,18 @@ def make_trajectory(
     )
 
 
-def level_shocks(priors: dict[str, dict[str, float]]):
-    """Gaussian level shocks of a local linear trend, non-centred (inside a PyMC model context).
+def level_shocks(priors: dict[str, dict[str, float]], centred: bool = False):
+    """Gaussian level shocks of a local linear trend (inside a PyMC model context).
 
     The scale is zero-avoiding (LogNormal), so shocks and scale form no funnel. Returns
-    (sig_level, z) for `llt_path`.
+    (sig_level, z) for `llt_path`, z the standardised shocks; z is None when `centred` (the
+    levels themselves are then the parameters, see `trend_and_sources`).
     """
     import pymc as pm
 
     p = priors["sig_level"]
     sig_level = pm.LogNormal("sig_level", np.log(p["median"]), p["log_sd"])
-    return sig_level, pm.Normal("z_level", 0, 1, dims="step")
+    return sig_level, None if centred else pm.Normal("z_level", 0, 1, dims="step")
 
 
 def sig_level_prior(priors: dict[str, dict[str, float]], rng: np.random.Generator, n: int):
@@ -549,27 +550,23 @@ def trend_and_sources(
     # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
     a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
     b = pm.Normal("b_noise", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-    if T > 1 and shocks and centred:
-        p = P["sig_level"]
-        sig_level = pm.LogNormal("sig_level", np.log(p["median"]), p["log_sd"])
-        u = pm.Normal("u_slope", 0, 1, dims="step")
-        rho, mu = slope_reversion(P, dt_years)
-        _, slope = llt_path(level0, slope0, 0.0, sig_slope, 0.0, u, dt_years, pt, T - 1, rho, mu)
-        rest = pm.Flat("level_rest", dims="step")
-        level = pt.concatenate([pt.reshape(level0, (1,)), rest])
-        step_sd = sig_level * np.sqrt(dt_years)
-        pm.Potential(
-            "level_steps",
-            pm.logp(pm.Normal.dist(level[:-1] + slope[:-1] * dt_years, step_sd), rest).sum(),
-        )
-    elif T > 1:
+    if T > 1:
         # without shocks: an integrated random walk, all movement goes through the drifting slope
-        sig_level, z = level_shocks(P) if shocks else (0.0, 0.0)
+        sig_level, z = level_shocks(P, centred) if shocks else (0.0, 0.0)
         u = pm.Normal("u_slope", 0, 1, dims="step")
         rho, mu = slope_reversion(P, dt_years)
-        level, slope = llt_path(
-            level0, slope0, sig_level, sig_slope, z, u, dt_years, pt, T - 1, rho, mu
-        )
+        if z is None:  # centred: free levels, the shocks their transition density
+            _, slope = llt_path(
+                level0, slope0, 0.0, sig_slope, 0.0, u, dt_years, pt, T - 1, rho, mu
+            )
+            rest = pm.Flat("level_rest", dims="step")
+            level = pt.concatenate([pt.reshape(level0, (1,)), rest])
+            step = pm.Normal.dist(level[:-1] + slope[:-1] * dt_years, sig_level * np.sqrt(dt_years))
+            pm.Potential("level_steps", pm.logp(step, rest).sum())
+        else:
+            level, slope = llt_path(
+                level0, slope0, sig_level, sig_slope, z, u, dt_years, pt, T - 1, rho, mu
+            )
     else:
         level, slope = pt.reshape(level0, (1,)), pt.reshape(slope0, (1,))
     pm.Deterministic("latent", level)

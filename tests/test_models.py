@@ -262,6 +262,41 @@ def test_damped_slope_matches_its_recursion_and_reverts() -> None:
     np.testing.assert_allclose(np.diff(path[:, -2:], axis=1) / 0.25, mu, atol=1e-4)
 
 
+def test_policy_shocks_are_compound_poisson_jumps_in_the_forecast() -> None:
+    """With no trend or Gaussian shocks, a forecast moves only by policy shocks: unchanged with
+    probability exp(-rate * years), variance rate * years * sd^2 (a compound Poisson sum)."""
+    from chipcast.models import _common as C
+
+    n, rate, sd, years = 200_000, 0.5, 0.7, 2.0
+    shocks = {"rate_per_year": rate, "sd": sd}
+    rng = np.random.default_rng(11)
+    path = C.extend_llt(rng, np.zeros(n), np.zeros(n), 0.0, 0.0, 8, 0.25, policy_shocks=shocks)
+    end = path[:, -1]
+    assert (end == 0).mean() == pytest.approx(np.exp(-rate * years), abs=0.005)
+    assert end.var() == pytest.approx(rate * years * sd**2, rel=0.02)
+    assert abs(end.mean()) < 0.01  # no direction: a shock is as likely to lift as to cut
+
+
+@pytest.mark.parametrize("family", ["share", "growth"])
+def test_only_exposed_indicators_forecast_with_policy_shocks(family) -> None:
+    """An indicator marked `policy_shocks: false` is forecast without them: same seed, same
+    trend, less spread three years out (the prior predictive shows the forecast's terms)."""
+    fam = get_family(family)
+    value = 0.2 if family == "share" else 100.0
+    obs = frame([{"period_end": "2024-12-31", "value": value, "source": "a"}])
+
+    def spread(exposed: bool) -> float:
+        ind = indicator(family, "annual", policy_shocks=exposed)
+        pp = fam.prior_predictive(obs, ind, dt.date(2027, 12, 31), 3, samples=4000)
+        end = pp.isel(period=-1).values
+        return float(np.std(np.log(end / (1 - end)) if family == "share" else np.log(end)))
+
+    # the extra variance three years out is the compound-Poisson sum's, rate * years * sd^2
+    p = fam.PRIORS["policy_shocks"]
+    extra = spread(True) ** 2 - spread(False) ** 2
+    assert extra == pytest.approx(p["rate_per_year"] * 3 * p["sd"] ** 2, rel=0.5)
+
+
 def test_a_series_known_only_through_bounds_is_read_near_its_bounds() -> None:
     """'More than X' figures: the latent flow stays near the bounds instead of the prior's tail."""
     obs = frame(

@@ -75,6 +75,11 @@ class Indicator(_Strict):
     kind: Literal["measured", "policy"] = "measured"
     family: Family
     tags: list[str] = Field(default_factory=list)
+    # Whether one policy action (an export-control rule, a licence ban) can move this series by
+    # a large factor: the share and growth families then forecast with policy shocks (their
+    # `policy_shocks` prior). False for aggregates that no single action moves that far (all of
+    # China's IC imports).
+    policy_shocks: bool = True
     note: str | None = None
 
     @model_validator(mode="after")

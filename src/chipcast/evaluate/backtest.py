@@ -306,8 +306,9 @@ def format_backtest(table: pd.DataFrame, scores: pd.DataFrame | None = None) -> 
             "per model, over indicators: geometric mean of CRPS relative to naive; pooled 80% coverage [90% CI]"
         )
         for _, r in family_summary(table, scores).iterrows():
+            # three decimals: whether the interval contains 0.8 must be readable (0.797 is not)
             lines.append(
-                f"  {r['model']:12} gmean rel.naive {r['gmean_crps_rel_naive']:.3f}  cov80 {r['coverage_80']:.2f} "
-                f"[{r['coverage_80_lo']:.2f}, {r['coverage_80_hi']:.2f}] (n={r['n']})"
+                f"  {r['model']:12} gmean rel.naive {r['gmean_crps_rel_naive']:.3f}  cov80 {r['coverage_80']:.3f} "
+                f"[{r['coverage_80_lo']:.3f}, {r['coverage_80_hi']:.3f}] (n={r['n']})"
             )
     return "\n".join(lines)

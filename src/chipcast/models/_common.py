@@ -590,11 +590,14 @@ def extend_llt(
     dt_years: float,
     rho: float = 1.0,
     mu_slope: np.ndarray | float = 0.0,
+    policy_shocks: dict[str, float] | None = None,
 ) -> np.ndarray:
     """Simulate `n_future` more periods of a local linear trend from each draw's last state.
 
     level, slope: (S,) last state; rho, mu_slope: the slope's reversion (see `llt_path`);
-    returns (S, n_future) levels.
+    `policy_shocks` ({"rate_per_year", "sd"}) adds compound-Poisson jumps to the level: in each
+    period a Poisson(rate * dt) number of jumps, each N(0, sd^2) on the family's scale (the
+    families' `policy_shocks` prior says why). Returns (S, n_future) levels.
     """
     S = level.shape[0]
     out = np.empty((S, n_future))
@@ -602,9 +605,20 @@ def extend_llt(
     sq = np.sqrt(dt_years)
     for h in range(n_future):
         lv = lv + sl * dt_years + sig_level * sq * rng.standard_normal(S)
+        if policy_shocks is not None:
+            k = rng.poisson(policy_shocks["rate_per_year"] * dt_years, S)
+            lv = lv + policy_shocks["sd"] * np.sqrt(k) * rng.standard_normal(S)
         sl = mu_slope + rho * (sl - mu_slope) + sig_slope * sq * rng.standard_normal(S)
         out[:, h] = lv
     return out
+
+
+def policy_shocks_for(
+    priors: dict[str, dict[str, float]], indicator: Indicator
+) -> dict[str, float] | None:
+    """The family's policy-shock prior for `extend_llt`, or None when the indicator is not
+    exposed to them (`Indicator.policy_shocks`)."""
+    return priors["policy_shocks"] if indicator.policy_shocks else None
 
 
 def prior_trend_paths(
@@ -614,9 +628,11 @@ def prior_trend_paths(
     samples: int,
     rng: np.random.Generator,
     shocks: bool,
+    policy_shocks: dict[str, float] | None = None,
 ) -> np.ndarray:
     """Latent trend paths under the priors alone, (samples, n_periods), on the family's scale
-    (logit or log): the prior predictive of `trend_and_sources`' trend."""
+    (logit or log): the prior predictive of `trend_and_sources`' trend and of the forecast's
+    `policy_shocks`."""
     P = priors
     lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
     sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
@@ -624,7 +640,7 @@ def prior_trend_paths(
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     dty = period_years(frequency)
     rho, mu = reversion_draws(None, P, dty, samples, rng)
-    rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu)
+    rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu, policy_shocks)
     return np.concatenate([lv[:, None], rest], axis=1)
 
 

@@ -35,7 +35,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "growth"
-version = "growth-dlt-shocks-4"
+version = "growth-dlt-shocks-5"
 
 # All priors of the growth family, on the log scale of flow/scale, rates per YEAR.
 PRIORS: dict[str, dict[str, float]] = {
@@ -56,6 +56,16 @@ PRIORS: dict[str, dict[str, float]] = {
     # Student-t shocks were tried: with annual totals the quarter a jump falls in is not
     # identified, and heavy tails made that choice multimodal (R-hat 1.27-1.56).
     "sig_level": {"median": 0.2, "log_sd": 0.75},
+    # Policy shocks, in the forecast only: an export-control rule, a licence ban or a purchase
+    # guidance moves an exposed series by a large factor at a date no trend foresees (Nvidia's
+    # China revenue after the October 2023 rule and the April 2025 H20 licence requirement:
+    # roughly halved each time). Future periods get compound-Poisson jumps, rate per year and
+    # sd on the family's scale: 0.5 a year (the field saw such an action every year or so since
+    # 2022, not every one hitting every series) and sd 0.7 (a factor of 2 at one sd). Not fitted:
+    # three to twenty figures cannot identify a rare jump beside the Gaussian shocks (heavy-
+    # tailed shocks made the fit multimodal, see sig_level), so this is the field's prior, in
+    # the forecast as in the prior predictive.
+    "policy_shocks": {"rate_per_year": 0.5, "sd": 0.7},
     # Source offsets (log): definitions differ (data-centre only vs all, RMB vs USD conversions).
     "tau_offset": {"sigma": 0.3},
     # Reporting noise (log; ~5% median, zero-avoiding LogNormal: definitions and rounding make
@@ -201,6 +211,7 @@ def fit(
             *C.reversion_draws(
                 idata, PRIORS, C.period_years(design.frequency), level.shape[0], rng
             ),
+            C.policy_shocks_for(PRIORS, indicator),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
@@ -240,7 +251,13 @@ def prior_predictive(
     scale = data_scale(design)
     rng = np.random.default_rng([seed, 2])
     path = C.prior_trend_paths(
-        PRIORS, len(design.grid), design.frequency, samples, rng, shocks=True
+        PRIORS,
+        len(design.grid),
+        design.frequency,
+        samples,
+        rng,
+        shocks=True,
+        policy_shocks=C.policy_shocks_for(PRIORS, indicator),
     )
     return xr.DataArray(
         scale * np.exp(path),

@@ -35,7 +35,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "share"
-version = "share-dlt-logitnormal-5"
+version = "share-dlt-logitnormal-6"
 
 EPS = 1e-4  # shares are clipped into [EPS, 1-EPS] before the logit
 
@@ -64,6 +64,16 @@ PRIORS: dict[str, dict[str, float]] = {
     # scale had a funnel at zero; this one cannot reach zero. Median 0.2, log-sd 0.75 (was 0.1,
     # 0.5), as for growth: the backtest's 80% intervals covered 8 of 19 share outcomes (10 with).
     "sig_level": {"median": 0.2, "log_sd": 0.75},
+    # Policy shocks, in the forecast only: an export-control rule, a licence ban or a purchase
+    # guidance moves an exposed series by a large factor at a date no trend foresees (Nvidia's
+    # China revenue after the October 2023 rule and the April 2025 H20 licence requirement:
+    # roughly halved each time). Future periods get compound-Poisson jumps, rate per year and
+    # sd on the family's scale: 0.5 a year (the field saw such an action every year or so since
+    # 2022, not every one hitting every series) and sd 0.7 (a factor of 2 at one sd). Not fitted:
+    # three to twenty figures cannot identify a rare jump beside the Gaussian shocks (heavy-
+    # tailed shocks made the fit multimodal, see sig_level), so this is the field's prior, in
+    # the forecast as in the prior predictive.
+    "policy_shocks": {"rate_per_year": 0.5, "sd": 0.7},
     # Spread of source offsets (logit): IDC vs Bernstein style gaps of ~0.2-0.4 are typical;
     # half-normal so a lone source shrinks towards the consensus.
     "tau_offset": {"sigma": 0.3},
@@ -180,6 +190,7 @@ def fit(
             *C.reversion_draws(
                 idata, PRIORS, C.period_years(design.frequency), level.shape[0], rng
             ),
+            C.policy_shocks_for(PRIORS, indicator),
         )
         level = np.concatenate([level, fut], axis=1)
     n = level.shape[0]
@@ -216,7 +227,13 @@ def prior_predictive(
     design = C.snap(obs, indicator.frequency, horizon)
     rng = np.random.default_rng([seed, 2])
     path = C.prior_trend_paths(
-        PRIORS, len(design.grid), design.frequency, samples, rng, shocks=True
+        PRIORS,
+        len(design.grid),
+        design.frequency,
+        samples,
+        rng,
+        shocks=True,
+        policy_shocks=C.policy_shocks_for(PRIORS, indicator),
     )
     return xr.DataArray(
         _expit(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent"

@@ -233,7 +233,7 @@ def test_level_counts_every_change_in_continuous_time() -> None:
             }
         )
     )
-    lam, _, _ = level.posterior_draws(seq, 0.25, 20000, np.random.default_rng(0))
+    lam, *_ = level.posterior_draws(seq, 0.25, 20000, np.random.default_rng(0))
     years = (pd.Timestamp(dates[-1]) - pd.Timestamp(dates[0])).days / 365.25
     a0, b0 = level.PRIORS["rate_a0"], level.PRIORS["rate_b0"]
     assert lam.mean() == pytest.approx((a0 + 5) / (b0 + years), rel=0.03)
@@ -318,18 +318,42 @@ def test_level_jumps_are_revocations_or_proportional_moves() -> None:
 
     dates = pd.to_datetime(["2025-01-01", "2025-03-01", "2025-04-01", "2025-06-01", "2025-09-01"])
     seq = pd.Series([10.0, 20.0, 0.0, 40.0, 40.0], index=dates)
-    n_jumps, n_revoked, moves = level.jump_history(seq)
+    n_jumps, n_revoked, moves, gaps = level.jump_history(seq)
     ref = np.exp(np.mean(np.log([10.0, 20.0, 40.0, 40.0])))
     assert (n_jumps, n_revoked) == (3, 1)
     np.testing.assert_allclose(moves, [np.log(2.0), np.log(40.0 / ref)])
+    np.testing.assert_allclose(gaps, [np.log(ref / 10.0), 0.0])  # from 0: a move from ref
     assert level.reference_level(seq) == pytest.approx(ref)
-    lam, q, s = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(1))
+    lam, q, s, kappa = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(1))
     P = level.PRIORS
     a, b = P["revoke_a0"] + 1, P["revoke_b0"] + 2
     assert q.mean() == pytest.approx(a / (a + b), rel=0.02)
-    c = P["size_a0"] + 1  # two moves: shape c0 + 2/2
-    scale = P["size_a0"] * P["size_log_sd"] ** 2 + 0.5 * float((moves**2).sum())
-    assert (s**2).mean() == pytest.approx(scale / (c - 1), rel=0.03)  # InvGamma mean
+    # given kappa, s^2 is InvGamma(c0 + 2/2, c0 s0^2 + sum(r^2)/2), r = moves - kappa gaps
+    c = P["size_a0"] + 1
+    d0 = P["size_a0"] * P["size_log_sd"] ** 2
+    near = np.abs(kappa - 0.5) < 0.01
+    r = moves - 0.5 * gaps
+    assert (s[near] ** 2).mean() == pytest.approx((d0 + 0.5 * (r**2).sum()) / (c - 1), rel=0.1)
+
+
+def test_level_pull_towards_the_usual_level_is_learnt() -> None:
+    """Moves simulated with a known pull kappa and jump sd: the grid posterior recovers them;
+    moves with no gap to the reference say nothing about kappa (the posterior is the prior)."""
+    from chipcast.models import level
+
+    rng = np.random.default_rng(4)
+    kappa, sd, ref = 0.5, 0.3, 20.0
+    x = [ref]
+    for _ in range(200):
+        x.append(float(np.exp(np.log(x[-1]) + kappa * np.log(ref / x[-1]) + sd * rng.normal())))
+    seq = pd.Series(x, index=pd.date_range("2020-01-01", periods=len(x), freq="7D"))
+    _, _, s, k = level.posterior_draws(seq, 0.25, 20_000, np.random.default_rng(5))
+    assert k.mean() == pytest.approx(kappa, abs=0.15)
+    assert np.median(s) == pytest.approx(sd, rel=0.25)
+    w = level.kappa_posterior(np.array([0.3, -0.2]), np.zeros(2))
+    P = level.PRIORS
+    assert (P["revert_a0"], P["revert_b0"]) == (1.0, 1.0)  # uniform prior: flat posterior
+    np.testing.assert_allclose(w, 1 / len(level.KAPPA_GRID))
 
 
 def test_level_revocation_is_final_and_moves_are_proportional() -> None:
@@ -339,15 +363,23 @@ def test_level_revocation_is_final_and_moves_are_proportional() -> None:
     start = np.full(20_000, 50.0)
     years = np.full(8, 0.25)
     # every path jumps about twice a quarter and every jump revokes: all end at 0 and stay there
-    gone = level.simulate(rng, start, 8.0, 1.0, 0.5, 30.0, years, 0.0, np.inf)
+    gone = level.simulate(rng, start, 8.0, 1.0, 0.5, 0.0, 30.0, years, 0.0, np.inf)
     assert (gone[:, -1] == 0).all() and (np.diff(gone, axis=1) <= 0).all()
-    # no revocations: moves by exp(N(0, s^2)) keep the median and never reach 0
-    moved = level.simulate(rng, start, 2.0, 0.0, 0.5, 30.0, years, 0.0, np.inf)
+    # no revocations and no pull: moves by exp(N(0, s^2)) keep the median and never reach 0
+    moved = level.simulate(rng, start, 2.0, 0.0, 0.5, 0.0, 30.0, years, 0.0, np.inf)
     assert (moved > 0).all()
     assert np.median(moved[:, -1]) == pytest.approx(50.0, rel=0.05)
     # a path starting at 0 (revoked before the origin) can be re-imposed around the reference
-    back = level.simulate(rng, np.zeros(20_000), 2.0, 0.0, 0.5, 30.0, years, 0.0, np.inf)
+    back = level.simulate(rng, np.zeros(20_000), 2.0, 0.0, 0.5, 0.0, 30.0, years, 0.0, np.inf)
     assert np.median(back[back[:, -1] > 0, -1]) == pytest.approx(30.0, rel=0.1)
+    # with a pull, many jumps forget the start: log levels settle around log(ref) with the
+    # autoregression's stationary sd s / sqrt(kappa (2 - kappa)), however long the horizon
+    kappa, s = 0.5, 0.5
+    far = level.simulate(rng, start, 6.0, 0.0, s, kappa, 30.0, np.full(20, 0.5), 0.0, np.inf)
+    logs = np.log(far[:, -1])
+    assert np.median(logs) == pytest.approx(np.log(30.0), abs=0.03)
+    assert logs.std() == pytest.approx(s / np.sqrt(kappa * (2 - kappa)), rel=0.05)
+    assert np.log(far[:, 9]).std() == pytest.approx(logs.std(), rel=0.05)  # spread stops growing
 
 
 def test_level_family_refuses_negative_levels() -> None:

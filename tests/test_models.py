@@ -369,9 +369,14 @@ def test_level_revocation_is_final_and_moves_are_proportional() -> None:
     moved = level.simulate(rng, start, 2.0, 0.0, 0.5, 0.0, 30.0, years, 0.0, np.inf)
     assert (moved > 0).all()
     assert np.median(moved[:, -1]) == pytest.approx(50.0, rel=0.05)
-    # a path starting at 0 (revoked before the origin) can be re-imposed around the reference
+    # a path at 0 that was never revoked (a measure not yet imposed) is imposed around the
+    # reference; one revoked before the start stays revoked
     back = level.simulate(rng, np.zeros(20_000), 2.0, 0.0, 0.5, 0.0, 30.0, years, 0.0, np.inf)
     assert np.median(back[back[:, -1] > 0, -1]) == pytest.approx(30.0, rel=0.1)
+    ended = level.simulate(
+        rng, np.zeros(20_000), 2.0, 0.0, 0.5, 0.0, 30.0, years, 0.0, np.inf, revoked=True
+    )
+    assert (ended == 0).all()
     # with a pull, many jumps forget the start: log levels settle around log(ref) with the
     # autoregression's stationary sd s / sqrt(kappa (2 - kappa)), however long the horizon
     kappa, s = 0.5, 0.5
@@ -380,6 +385,22 @@ def test_level_revocation_is_final_and_moves_are_proportional() -> None:
     assert np.median(logs) == pytest.approx(np.log(30.0), abs=0.03)
     assert logs.std() == pytest.approx(s / np.sqrt(kappa * (2 - kappa)), rel=0.05)
     assert np.log(far[:, 9]).std() == pytest.approx(logs.std(), rel=0.05)  # spread stops growing
+
+
+def test_a_level_revoked_before_the_as_of_date_stays_revoked() -> None:
+    """A court struck the tariff down (20 -> 0): the forecast is 0 over the whole horizon, as a
+    revocation inside the simulation would be (a successor measure is a new indicator)."""
+    obs = frame(
+        [
+            {"period_end": "2025-02-04", "value": 10, "source": "wh"},
+            {"period_end": "2025-03-04", "value": 20, "source": "wh"},
+            {"period_end": "2026-02-20", "value": 0, "source": "court", "published": "2026-02-20"},
+        ]
+    )
+    ind = indicator("level", "quarterly", id="tariff")
+    tr = fit_indicator(obs, ind, dt.date(2026, 3, 1), dt.date(2028, 12, 31), 3, TEST_SETTINGS)
+    future = tr.latent.sel(period=slice("2026-03-31", None)).values
+    assert future.size and (future == 0).all()
 
 
 def test_level_family_refuses_negative_levels() -> None:

@@ -233,16 +233,17 @@ def simulate(
     years: np.ndarray,
     lo: float,
     hi: float,
+    revoked: bool = False,
 ) -> np.ndarray:
     """Level paths from `start`: step h waits `years[h]` for Poisson(lam) jumps, each a
     revocation with probability q, else a move to x (ref/x)^kappa exp(N(0, s^2)) (to ref
     exp(N(0, s^2)) when the path is at 0). A revocation is final within the horizon: a revoked
     measure does not come back at the rate its changes came (a successor measure is a new
-    indicator)."""
+    indicator). `revoked`: the measure was revoked before the start (the paths stay at it)."""
     n = start.shape[0]
     out = np.empty((n, len(years)))
     cur = start.astype(float).copy()
-    revoked = np.zeros(n, dtype=bool)
+    revoked = np.full(n, revoked, dtype=bool)
     lam, q, s, kappa = (np.broadcast_to(np.asarray(a, float), (n,)) for a in (lam, q, s, kappa))
     for h, y in enumerate(years):
         k = rng.poisson(lam * y)
@@ -281,8 +282,13 @@ def fit(
     known = np.clip(in_force(seq, design.grid[~future]), lo, hi)
     latent = np.tile(known, (n, 1))
     if future.any():
-        start = np.full(n, np.clip(in_force(seq, pd.DatetimeIndex([since]))[0], lo, hi))
-        paths = simulate(rng, start, lam, q, s, kappa, reference_level(seq), years, lo, hi)
+        now = in_force(seq, pd.DatetimeIndex([since]))[0]
+        start = np.full(n, np.clip(now, lo, hi))
+        # revoked before the as-of date (at 0 after a positive level): final, as in `simulate`
+        revoked = bool(now == 0 and (seq.to_numpy(float) > 0).any())
+        paths = simulate(
+            rng, start, lam, q, s, kappa, reference_level(seq), years, lo, hi, revoked=revoked
+        )
         latent = np.concatenate([latent, paths], axis=1)
     diag = Diagnostics(
         family=name,

@@ -227,8 +227,8 @@ def test_bursty_counts_sparse_in_time_fit_without_divergences():
         {"period_end": "2024-12-31", "value": 140, "source": "bis"},
         {"period_end": "2025-03-31", "value": 107, "source": "bis"},
     ]
-    # the backtest's seeds at that origin, where the old prior diverged (1-49 of 4,000 draws
-    # after the retry); the full default profile: a funnel shows in 4,000 draws, not in 800
+    # the backtest's seeds at that origin, where the old prior diverged (1-49 of 12,000 draws
+    # in the retry); the full default profile: a funnel shows in thousands of draws, not in 800
     for seed in (2729466079, 2729466080):
         tr = fit_indicator(
             frame(rows),

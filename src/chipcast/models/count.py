@@ -37,11 +37,11 @@ PRIORS: dict[str, dict[str, float]] = {
     # ~35% a year without the data having to say so.
     "sig_rw": {"sigma": 0.3},
     # NB overdispersion 1/sqrt(alpha): zero-avoiding LogNormal, median 0.7 (alpha 2), log-sd
-    # 0.75 (alpha 0.5..9 at 90%). Counted events come in batches (one entity-list action adds
+    # 0.75 (alpha 0.17..24 at 90%). Counted events come in batches (one entity-list action adds
     # dozens of names), so a near-Poisson count is not a serious candidate. The earlier
     # HalfNormal(1) reached Poisson at 0, where the rate path must match every count exactly: a
-    # funnel the backtest hit at its 2025-03-31 origin (13, 140, 107 additions; 1-49 divergences
-    # even at target_accept 0.999; none with this prior, six seeds).
+    # funnel the backtest hit at its 2025-03-31 origin (13, 140, 107 additions; 1-49 of 12,000
+    # draws diverged even in the retry at target_accept 0.999; none with this prior, six seeds).
     "inv_sqrt_alpha": {"median": 0.7, "log_sd": 0.75},
     # Source offsets (log): counting rules differ (entities vs addresses).
     "tau_offset": {"sigma": 0.2},

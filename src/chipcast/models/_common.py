@@ -623,24 +623,24 @@ def policy_shocks_for(
 
 def prior_trend_paths(
     priors: dict[str, dict[str, float]],
-    n_periods: int,
-    frequency: str,
+    indicator: Indicator,
+    design: Design,
     samples: int,
     rng: np.random.Generator,
-    shocks: bool,
-    policy_shocks: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """Latent trend paths under the priors alone, (samples, n_periods), on the family's scale
-    (logit or log): the prior predictive of `trend_and_sources`' trend and of the forecast's
-    `policy_shocks`."""
+    """Latent trend paths over the design's grid under the priors alone, (samples, periods), on
+    the family's scale (logit or log): the prior predictive of `trend_and_sources`' trend with
+    level shocks, and of the forecast's policy shocks when the indicator is exposed to them."""
     P = priors
+    n_periods, frequency = len(design.grid), design.frequency
     lv = rng.normal(P["level0"]["mu"], P["level0"]["sigma"], samples)
     sl = rng.normal(P["slope0"]["mu"], P["slope0"]["sigma"], samples)
-    sig_l = sig_level_prior(P, rng, samples) if shocks else np.zeros(samples)
+    sig_l = sig_level_prior(P, rng, samples)
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     dty = period_years(frequency)
     rho, mu = reversion_draws(None, P, dty, samples, rng)
-    rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu, policy_shocks)
+    shocks = policy_shocks_for(P, indicator)
+    rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu, shocks)
     return np.concatenate([lv[:, None], rest], axis=1)
 
 

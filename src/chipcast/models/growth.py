@@ -250,15 +250,7 @@ def prior_predictive(
     design = C.snap(C.modelled(observations), indicator.frequency, horizon)
     scale = data_scale(design)
     rng = np.random.default_rng([seed, 2])
-    path = C.prior_trend_paths(
-        PRIORS,
-        len(design.grid),
-        design.frequency,
-        samples,
-        rng,
-        shocks=True,
-        policy_shocks=C.policy_shocks_for(PRIORS, indicator),
-    )
+    path = C.prior_trend_paths(PRIORS, indicator, design, samples, rng)
     return xr.DataArray(
         scale * np.exp(path),
         dims=("sample", "period"),

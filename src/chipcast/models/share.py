@@ -226,15 +226,7 @@ def prior_predictive(
     obs = C.modelled(observations)
     design = C.snap(obs, indicator.frequency, horizon)
     rng = np.random.default_rng([seed, 2])
-    path = C.prior_trend_paths(
-        PRIORS,
-        len(design.grid),
-        design.frequency,
-        samples,
-        rng,
-        shocks=True,
-        policy_shocks=C.policy_shocks_for(PRIORS, indicator),
-    )
+    path = C.prior_trend_paths(PRIORS, indicator, design, samples, rng)
     return xr.DataArray(
         _expit(path), dims=("sample", "period"), coords={"period": design.grid}, name="latent"
     )

@@ -136,7 +136,7 @@ def test_shipped_backtest_beats_naive_on_crps() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 4 open: pooled 80% coverage 0.73 [0.655, 0.790] (85 of n=117) in the shipped "
+    reason="issue 4 open: pooled 80% coverage 0.735 [0.664, 0.797] (86 of n=117) in the shipped "
     "full backtest: the misses are regime breaks no history showed (Cambricon's tenfold quarter "
     "from before it, Nvidia after the H20 ban, the April 2025 tariff spike); see README",
 )

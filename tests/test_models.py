@@ -297,6 +297,32 @@ def test_only_exposed_indicators_forecast_with_policy_shocks(family) -> None:
     assert extra == pytest.approx(p["rate_per_year"] * 3 * p["sd"] ** 2, rel=0.5)
 
 
+@pytest.mark.parametrize("family", ["share", "growth"])
+def test_a_figure_carries_one_reporting_error_whatever_its_span(family) -> None:
+    """A source's report differs from the latent path by one error per draw, shared by the
+    periods, so a four-quarter total has the noise of one figure (the likelihood's), not an
+    average of four independent errors."""
+    value = 0.2 if family == "share" else 100.0
+    obs = frame(
+        [
+            {"period_end": q, "value": value * (1 + 0.05 * k), "source": "a"}
+            for k, q in enumerate(["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"])
+        ]
+    )
+    tr = fit_indicator(
+        obs, indicator(family, "quarterly"), AS_OF, dt.date(2025, 12, 31), 5, TEST_SETTINGS
+    )
+    for s in ["a", NEW_SOURCE]:
+        rep, lat = tr.series(s).values, tr.latent.values
+        gap = (
+            np.log(rep / (1 - rep)) - np.log(lat / (1 - lat))
+            if family == "share"
+            else (np.log(rep / lat))
+        )
+        np.testing.assert_allclose(gap, gap[:, :1] * np.ones_like(gap), atol=1e-9)
+        assert gap[:, 0].std() > 0.01  # ...and it is an error, not zero
+
+
 def test_a_series_known_only_through_bounds_is_read_near_its_bounds() -> None:
     """'More than X' figures: the latent flow stays near the bounds instead of the prior's tail."""
     obs = frame(

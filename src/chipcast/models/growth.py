@@ -35,7 +35,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "growth"
-version = "growth-dlt-shocks-5"
+version = "growth-dlt-shocks-6"
 
 # All priors of the growth family, on the log scale of flow/scale, rates per YEAR.
 PRIORS: dict[str, dict[str, float]] = {
@@ -222,9 +222,14 @@ def fit(
         C.flat(idata, "sigma_pop"),
         C.flat(idata, "omega"),
     )
+    # One reporting error per draw, shared by the periods (shape (n, 1)): a figure is one report
+    # with one error whatever span it covers (a year's total, a claim's three-year sum), as in
+    # the likelihood; an error per quarter would average down in a sum (a four-quarter total
+    # with half a quarter's noise). Claims and backtest targets are each one figure; the joint of
+    # two figures of one source is not represented (nothing asks for it).
     reported = {}
     for j, s in enumerate(design.sources):
-        eps = rng.standard_t(nu, level.shape)
+        eps = rng.standard_t(nu, (n, 1))
         reported[s] = scale * np.exp(level + offset[:, j, None] + sigma_s[:, j, None] * eps)
     off_new = tau * rng.standard_normal(n)
     sig_new = np.sqrt(
@@ -232,7 +237,7 @@ def fit(
         + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2
     )
     reported[NEW_SOURCE] = scale * np.exp(
-        level + off_new[:, None] + sig_new[:, None] * rng.standard_t(nu, level.shape)
+        level + off_new[:, None] + sig_new[:, None] * rng.standard_t(nu, (n, 1))
     )
     return C.make_trajectory(
         indicator, name, version, as_of, seed, design.grid, scale * np.exp(level), reported, diag

@@ -14,9 +14,10 @@ A plain straight logistic trend (sig_slope = 0) on six figures gave P(share >= 5
 (STACK-NOTES): the drifting slope widens the forecast like h^1.5, which is what the backtest's
 interval coverage asks for.
 
-`reported[s]` = inv_logit(latent + offset_s + sigma_s * eps), and for NEW_SOURCE the offset and
-noise scale are drawn from the hierarchy. Future periods are simulated with a seeded numpy
-Generator from each posterior draw's last level and slope.
+`reported[s]` = inv_logit(latent + offset_s + sigma_s * eps), eps one draw shared by every period
+(a figure covering several periods carries one error, as in the likelihood), and for NEW_SOURCE
+the offset and noise scale are drawn from the hierarchy. Future periods are simulated with a
+seeded numpy Generator from each posterior draw's last level and slope.
 
 Sampler: nutpie (see `chipcast.models` for the measurement that pinned it).
 """
@@ -35,7 +36,7 @@ from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, 
 from chipcast.schema import Indicator
 
 name = "share"
-version = "share-dlt-logitnormal-6"
+version = "share-dlt-logitnormal-7"
 
 EPS = 1e-4  # shares are clipped into [EPS, 1-EPS] before the logit
 
@@ -198,9 +199,10 @@ def fit(
     sigma_s = C.flat(idata, "sigma_s")
     tau = C.flat(idata, "tau_offset")
     sigma_pop, omega = C.flat(idata, "sigma_pop"), C.flat(idata, "omega")
+    # one reporting error per draw, shared by the periods (see the growth family)
     reported = {}
     for j, s in enumerate(design.sources):
-        eps = rng.standard_normal(level.shape)
+        eps = rng.standard_normal((n, 1))
         reported[s] = _expit(level + offset[:, j, None] + sigma_s[:, j, None] * eps)
     off_new = tau * rng.standard_normal(n)
     sig_new = np.sqrt(
@@ -208,7 +210,7 @@ def fit(
         + (sigma_pop * np.exp(omega * rng.standard_normal(n))) ** 2
     )
     reported[NEW_SOURCE] = _expit(
-        level + off_new[:, None] + sig_new[:, None] * rng.standard_normal(level.shape)
+        level + off_new[:, None] + sig_new[:, None] * rng.standard_normal((n, 1))
     )
     return C.make_trajectory(
         indicator, name, version, as_of, seed, design.grid, _expit(level), reported, diag

@@ -207,7 +207,13 @@ def test_ols_noisy_trend_matches_statsmodels_prediction_interval() -> None:
 
 
 def test_ols_falls_back_to_naive_with_few_points() -> None:
-    obs = frame([0.2, 0.3], YEARS[-2:])
+    """Three points leave OLS one residual df (a Cauchy predictive): naive instead; four fit."""
+    four = frame([0.2, 0.3, 0.25, 0.35], YEARS[-4:])
+    assert (
+        StatsmodelsForecaster().forecast(four, indicator(), TARGETS, None, 300, 8).attrs["method"]
+        == "ols_trend"
+    )
+    obs = frame([0.2, 0.3, 0.25], YEARS[-3:])
     out = StatsmodelsForecaster().forecast(obs, indicator(), TARGETS, None, 300, 8)
     naive = NaiveForecaster().forecast(obs, indicator(), TARGETS, None, 300, 8)
     assert out.attrs["fallback"] == "naive"

@@ -337,19 +337,21 @@ def _random_walk_draws(
 class StatsmodelsForecaster:
     """A linear trend in time by OLS (statsmodels) on the transformed scale.
 
-    With >= 3 usable figures spanning >= 2 periods (the source's own when it has that many,
+    With >= 4 usable figures spanning >= 2 periods (the source's own when it has that many,
     else all sources pooled, every figure a row), fit ``z = a + b t`` by
     ``statsmodels.api.OLS``; ``get_prediction`` gives each target period's predictive mean and
     ``se_obs`` (parameter uncertainty plus residual variance), and the draws are
     ``mean + se_obs * T`` with T ~ Student-t(df_resid): the OLS prediction interval's
     distribution. Draws are independent across periods (marginals only; for windowed claims
     use a path model). A perfectly linear series has se_obs 0 and gives its line exactly.
-    With fewer figures it falls back to `NaiveForecaster` (attrs ``fallback="naive"``).
+    With fewer figures it falls back to `NaiveForecaster` (attrs ``fallback="naive"``): three
+    points leave one residual degree of freedom, a Cauchy predictive whose exponential (log
+    scale) overflowed, so the reference went unscored on 6 of Cambricon's backtest targets.
     """
 
     name = "statsmodels"
-    version = "1"
-    min_points = 3
+    version = "2"
+    min_points = 4
 
     def forecast(
         self,

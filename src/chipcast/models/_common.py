@@ -613,6 +613,18 @@ def extend_llt(
     return out
 
 
+# Policy shocks, in the share and growth forecasts only: an export-control rule, a licence ban or
+# a purchase guidance moves an exposed series by a large factor at a date no trend foresees
+# (Nvidia's China revenue after the October 2023 rule and the April 2025 H20 licence requirement:
+# roughly halved each time). Future periods get compound-Poisson jumps, rate per year and sd on
+# the family's scale (log or logit): 0.5 a year (the field saw such an action every year or so
+# since 2022, not every one hitting every series) and sd 0.7 (a factor of 2 at one sd). Not
+# fitted: three to twenty figures cannot identify a rare jump beside the Gaussian shocks (heavy-
+# tailed shocks made the fit multimodal, see the growth family's sig_level), so this is the
+# field's prior, in the forecast as in the prior predictive.
+POLICY_SHOCKS: dict[str, float] = {"rate_per_year": 0.5, "sd": 0.7}
+
+
 def policy_shocks_for(
     priors: dict[str, dict[str, float]], indicator: Indicator
 ) -> dict[str, float] | None:

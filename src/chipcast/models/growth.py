@@ -56,16 +56,8 @@ PRIORS: dict[str, dict[str, float]] = {
     # Student-t shocks were tried: with annual totals the quarter a jump falls in is not
     # identified, and heavy tails made that choice multimodal (R-hat 1.27-1.56).
     "sig_level": {"median": 0.2, "log_sd": 0.75},
-    # Policy shocks, in the forecast only: an export-control rule, a licence ban or a purchase
-    # guidance moves an exposed series by a large factor at a date no trend foresees (Nvidia's
-    # China revenue after the October 2023 rule and the April 2025 H20 licence requirement:
-    # roughly halved each time). Future periods get compound-Poisson jumps, rate per year and
-    # sd on the family's scale: 0.5 a year (the field saw such an action every year or so since
-    # 2022, not every one hitting every series) and sd 0.7 (a factor of 2 at one sd). Not fitted:
-    # three to twenty figures cannot identify a rare jump beside the Gaussian shocks (heavy-
-    # tailed shocks made the fit multimodal, see sig_level), so this is the field's prior, in
-    # the forecast as in the prior predictive.
-    "policy_shocks": {"rate_per_year": 0.5, "sd": 0.7},
+    # Policy shocks in the forecast (log scale): see `C.POLICY_SHOCKS`.
+    "policy_shocks": C.POLICY_SHOCKS,
     # Source offsets (log): definitions differ (data-centre only vs all, RMB vs USD conversions).
     "tau_offset": {"sigma": 0.3},
     # Reporting noise (log; ~5% median, zero-avoiding LogNormal: definitions and rounding make

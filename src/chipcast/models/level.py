@@ -174,14 +174,21 @@ def jump_history(seq: pd.Series) -> tuple[int, int, np.ndarray, np.ndarray]:
     return int(changed.sum()), int(revoked.sum()), moves, gaps
 
 
+def _size_posterior(moves: np.ndarray, gaps: np.ndarray, kappa: np.ndarray):
+    """(shape, rate) of s^2's inverse-gamma posterior given each kappa in `kappa`."""
+    c0 = PRIORS["size_a0"]
+    d0 = c0 * PRIORS["size_log_sd"] ** 2
+    ss = ((moves[None, :] - kappa[:, None] * gaps[None, :]) ** 2).sum(axis=1)
+    return c0 + len(moves) / 2, d0 + 0.5 * ss
+
+
 def kappa_posterior(moves: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     """Posterior weights of kappa on `KAPPA_GRID`, s^2 integrated out (see the module)."""
     from scipy import stats
 
     P = PRIORS
-    c0, d0 = P["size_a0"], P["size_a0"] * P["size_log_sd"] ** 2
-    r = moves[None, :] - KAPPA_GRID[:, None] * gaps[None, :]
-    logp = -(c0 + len(moves) / 2) * np.log(d0 + 0.5 * (r**2).sum(axis=1))
+    shape, rate = _size_posterior(moves, gaps, KAPPA_GRID)
+    logp = -shape * np.log(rate)
     # the Beta density is infinite at an end when a shape is below 1: cell midpoints avoid it
     mid = np.clip(KAPPA_GRID, 0.5 / len(KAPPA_GRID), 1 - 0.5 / len(KAPPA_GRID))
     logp = logp + stats.beta.logpdf(mid, P["revert_a0"], P["revert_b0"])
@@ -215,10 +222,8 @@ def posterior_draws(
     cell = KAPPA_GRID[1] - KAPPA_GRID[0]
     k = rng.choice(len(KAPPA_GRID), n, p=kappa_posterior(moves, gaps))
     kappa = np.clip(KAPPA_GRID[k] + cell * (rng.random(n) - 0.5), 0.0, 1.0)
-    c0 = P["size_a0"]
-    d0 = c0 * P["size_log_sd"] ** 2
-    ss = ((moves[None, :] - kappa[:, None] * gaps[None, :]) ** 2).sum(axis=1)
-    s2 = 1.0 / rng.gamma(c0 + len(moves) / 2, 1.0 / (d0 + 0.5 * ss))
+    shape, rate = _size_posterior(moves, gaps, kappa)
+    s2 = 1.0 / rng.gamma(shape, 1.0 / rate)
     return lam, q, np.sqrt(s2), kappa
 
 

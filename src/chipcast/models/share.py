@@ -65,16 +65,8 @@ PRIORS: dict[str, dict[str, float]] = {
     # scale had a funnel at zero; this one cannot reach zero. Median 0.2, log-sd 0.75 (was 0.1,
     # 0.5), as for growth: the backtest's 80% intervals covered 8 of 19 share outcomes (10 with).
     "sig_level": {"median": 0.2, "log_sd": 0.75},
-    # Policy shocks, in the forecast only: an export-control rule, a licence ban or a purchase
-    # guidance moves an exposed series by a large factor at a date no trend foresees (Nvidia's
-    # China revenue after the October 2023 rule and the April 2025 H20 licence requirement:
-    # roughly halved each time). Future periods get compound-Poisson jumps, rate per year and
-    # sd on the family's scale: 0.5 a year (the field saw such an action every year or so since
-    # 2022, not every one hitting every series) and sd 0.7 (a factor of 2 at one sd). Not fitted:
-    # three to twenty figures cannot identify a rare jump beside the Gaussian shocks (heavy-
-    # tailed shocks made the fit multimodal, see sig_level), so this is the field's prior, in
-    # the forecast as in the prior predictive.
-    "policy_shocks": {"rate_per_year": 0.5, "sd": 0.7},
+    # Policy shocks in the forecast (logit scale): see `C.POLICY_SHOCKS`.
+    "policy_shocks": C.POLICY_SHOCKS,
     # Spread of source offsets (logit): IDC vs Bernstein style gaps of ~0.2-0.4 are typical;
     # half-normal so a lone source shrinks towards the consensus.
     "tau_offset": {"sigma": 0.3},

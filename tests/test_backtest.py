@@ -65,7 +65,7 @@ def test_summary_relative_to_naive_on_common_targets() -> None:
 @pytest.mark.slow
 def test_reduced_backtest_on_shipped_data(tmp_path: Path) -> None:
     """One origin per indicator, small draws: the contract CSV with finite, matched scores."""
-    out = tmp_path / "bt.csv"
+    out, detail = tmp_path / "bt.csv", tmp_path / "detail.csv"
     assert (
         main(
             [
@@ -78,12 +78,20 @@ def test_reduced_backtest_on_shipped_data(tmp_path: Path) -> None:
                 "test-small",
                 "--out",
                 str(out),
+                "--detail",
+                str(detail),
                 "--today",
                 "2026-11-23",
             ]
         )
         == 0
     )
+    # the per-target rows: the outcome beside its central 80% interval, which the hit agrees with
+    rows = pd.read_csv(detail).dropna(subset=["crps"])
+    assert len(rows) and (rows["q10"] <= rows["q50"]).all() and (rows["q50"] <= rows["q90"]).all()
+    inside = (rows["q10"] <= rows["value"]) & (rows["value"] <= rows["q90"])
+    assert (inside.astype(float) == rows["coverage_80"]).all()
+    assert rows["pit"].between(0, 1).all()
     df = pd.read_csv(out)
     assert list(df.columns) == COLUMNS
     assert (df["n"] > 0).all()

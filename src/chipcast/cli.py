@@ -176,6 +176,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from chipcast.evaluate.backtest import format_backtest, run_backtest, summary_table
+    from chipcast.fileio import atomic_write_text
 
     reg = _load(args)
     unknown = [i for i in args.indicators if i not in reg.indicators]
@@ -192,8 +193,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     table = summary_table(scores)
     print(format_backtest(table, scores))
     if args.out:
-        from chipcast.fileio import atomic_write_text
-
         cols = [
             "indicator",
             "model",
@@ -206,6 +205,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         ]
         atomic_write_text(Path(args.out), table[cols].to_csv(index=False, float_format="%.4f"))
         print(f"wrote {args.out}", file=sys.stderr)
+    if args.detail:
+        atomic_write_text(Path(args.detail), scores.to_csv(index=False, float_format="%.6g"))
+        print(f"wrote {args.detail}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -375,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("indicators", nargs="*", help="indicator ids (default: every modelled one)")
     p.add_argument("--out", help="write the CSV fixed in the design's contracts")
+    p.add_argument(
+        "--detail",
+        help="write one row per origin, target and forecaster: outcome, 10/50/90% quantiles, PIT",
+    )
     p.add_argument(
         "--max-origins", type=int, default=None, help="at most this many origins per indicator"
     )

@@ -27,6 +27,27 @@ from chipcast.schema import Indicator
 
 MIN_POINTS = 2  # an origin needs at least this many visible figures
 N_BASELINE_SAMPLES = 2000
+# Per-target rows (`chipcast backtest --detail`): the outcome beside the predictive's central
+# 80% interval and median, and its PIT, so a miss can be read, not just counted.
+DETAIL_QUANTILES = (0.1, 0.5, 0.9)
+DETAIL_COLUMNS = [
+    "indicator",
+    "origin",
+    "source",
+    "period_start",
+    "period_end",
+    "model",
+    "value",
+    "q10",
+    "q50",
+    "q90",
+    "pit",
+    "crps",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "gated",
+]
 
 
 @dataclass(frozen=True)
@@ -164,13 +185,22 @@ def backtest_indicator(
                 draws[name] = _target_draws(baseline_paths[(name, row["source"])], ind, row)
             for model, d in draws.items():
                 sc = score_against_observation(d, row, rng=s) if d is not None else {}
+                q = np.quantile(d, DETAIL_QUANTILES) if d is not None else [np.nan] * 3
                 rows.append(
                     {
                         "indicator": indicator_id,
                         "origin": origin.date,
                         "source": row["source"],
+                        "period_start": row["period_start"].date()
+                        if pd.notna(row["period_start"])
+                        else None,
                         "period_end": row["period_end"].date(),
                         "model": model,
+                        "value": row["value"],
+                        "q10": q[0],
+                        "q50": q[1],
+                        "q90": q[2],
+                        "pit": sc.get("pit", np.nan),
                         "crps": sc.get("crps", np.nan),
                         "coverage_50": sc.get("coverage_50", np.nan),
                         "coverage_80": sc.get("coverage_80", np.nan),
@@ -178,7 +208,7 @@ def backtest_indicator(
                         "gated": gated and model == ind.family,
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
 
 
 def run_backtest(
@@ -194,19 +224,7 @@ def run_backtest(
     frames = [backtest_indicator(reg, i, profile, seed, max_origins, today) for i in ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "indicator",
-                "origin",
-                "source",
-                "period_end",
-                "model",
-                "crps",
-                "coverage_50",
-                "coverage_80",
-                "coverage_95",
-            ]
-        )
+        return pd.DataFrame(columns=DETAIL_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 

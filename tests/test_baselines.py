@@ -117,10 +117,10 @@ def test_naive_constant_series_median_is_the_constant() -> None:
 
 
 def test_naive_median_is_last_figure_and_spread_grows_like_sqrt_h() -> None:
-    values = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]  # changes +-1: sd = std([1,-1,1,-1,1], ddof=1)
+    values = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]  # changes +-1: a driftless walk's sd is 1
     ind = indicator("none", bounds=(None, None))
     out = NaiveForecaster().forecast(frame(values, YEARS), ind, TARGETS, None, 20000, 3)
-    sd = np.std([1, -1, 1, -1, 1], ddof=1)
+    sd = 1.0
     assert out.attrs["sd_per_period"] == pytest.approx(sd)
     np.testing.assert_allclose(out.median("sample"), 1.0, atol=0.05)
     np.testing.assert_allclose(out.std("sample"), sd * np.sqrt([1, 4, 9]), rtol=0.03)
@@ -131,7 +131,18 @@ def test_naive_spread_uses_gap_scaled_changes() -> None:
     ind = indicator("none", bounds=(None, None))
     obs = frame([0.0, 1.0, 0.0, 2.0], ["2015-12-31", "2016-12-31", "2017-12-31", "2021-12-31"])
     out = NaiveForecaster().forecast(obs, ind, TARGETS[:1], None, 100, 0)
-    assert out.attrs["sd_per_period"] == pytest.approx(np.std([1, -1, 1], ddof=1))
+    assert out.attrs["sd_per_period"] == pytest.approx(1.0)  # changes 1, -1, 1
+
+
+def test_naive_spread_of_a_steady_climb_is_its_step() -> None:
+    """A driftless walk's innovations are the changes themselves: a series climbing 0.5 a
+    period gets sd 0.5 (the sd around the mean change, 0, made it a point forecast)."""
+    ind = indicator("none", bounds=(None, None))
+    out = NaiveForecaster().forecast(
+        frame([0.0, 0.5, 1.0, 1.5], YEARS[:4]), ind, TARGETS, None, 20000, 2
+    )
+    assert out.attrs["sd_per_period"] == pytest.approx(0.5)
+    np.testing.assert_allclose(out.median("sample"), 1.5, atol=0.03)
 
 
 def test_naive_default_sd_with_too_few_changes() -> None:

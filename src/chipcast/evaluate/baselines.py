@@ -244,10 +244,12 @@ class NaiveForecaster:
 
     - **centre**: the latest figure at or before each target period (the first figure for
       targets before the series starts), so the median is that figure;
-    - **spread**: sd = the empirical sd (ddof=1) of per-period changes,
-      (z_i - z_{i-1}) / sqrt(gap_i in periods); with fewer than 2 changes, the default
-      ``DEFAULT_SD_PER_YEAR`` (logit 0.5, log 0.3; identity 10% of |last figure|) scaled to
-      one period. A constant series gives sd 0 and so a point forecast;
+    - **spread**: sd = the root mean square of per-period changes,
+      (z_i - z_{i-1}) / sqrt(gap_i in periods), the innovation scale of a walk *without drift*
+      (the sd around the mean change would be a drifting walk's: a steady climb would get a
+      spread near 0 while the centre assumes no climb at all); with fewer than 2 changes, the
+      default ``DEFAULT_SD_PER_YEAR`` (logit 0.5, log 0.3; identity 10% of |last figure|)
+      scaled to one period. A constant series gives sd 0 and so a point forecast;
     - the draw at horizon h (in periods from the anchor figure) is N(anchor, sd^2 max(h, 1)):
       the spread grows like sqrt(h); a period already reported gets one period's spread, for
       what a revision or another source might say. Draws beyond an anchor form random-walk
@@ -255,7 +257,7 @@ class NaiveForecaster:
     """
 
     name = "naive"
-    version = "1"
+    version = "2"
 
     def forecast(
         self,
@@ -282,7 +284,7 @@ class NaiveForecaster:
         zv = z.to_numpy()
         changes = np.diff(zv) / np.sqrt(np.diff(t_obs)) if zv.size >= 2 else np.empty(0)
         if changes.size >= 2:
-            sd = float(np.std(changes, ddof=1))
+            sd = float(np.sqrt(np.mean(np.square(changes))))
             sd_note = "empirical"
         else:
             sd = self.default_sd(tr, float(series["value"].iloc[-1]), indicator.frequency)

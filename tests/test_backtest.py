@@ -142,15 +142,8 @@ def test_shipped_backtest_beats_naive_on_crps() -> None:
     assert np.exp(np.log(rel[rel > 0]).mean()) < 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 4 open: pooled 80% coverage 0.735 [0.664, 0.797] (86 of n=117) in the shipped "
-    "full backtest: the misses are regime breaks no history showed (Cambricon's tenfold quarter "
-    "from before it, Nvidia after the H20 ban, the April 2025 tariff spike); see README",
-)
 def test_shipped_backtest_80pc_intervals_consistent_with_80pc() -> None:
-    """The 90% binomial interval of the Bayesian models' pooled 80% coverage contains 0.8.
-    Strict: when a model change earns it, this XPASS fails until the mark goes."""
+    """The 90% binomial interval of the Bayesian models' pooled 80% coverage contains 0.8."""
     from chipcast.evaluate.scores import binomial_interval
 
     bayes = _shipped_bayesian()

@@ -350,7 +350,7 @@ def test_level_jumps_are_revocations_or_proportional_moves() -> None:
     np.testing.assert_allclose(moves, [np.log(2.0), np.log(40.0 / ref)])
     np.testing.assert_allclose(gaps, [np.log(ref / 10.0), 0.0])  # from 0: a move from ref
     assert level.reference_level(seq) == pytest.approx(ref)
-    lam, q, s, kappa = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(1))
+    lam, q, s, kappa, _ = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(1))
     P = level.PRIORS
     a, b = P["revoke_a0"] + 1, P["revoke_b0"] + 2
     assert q.mean() == pytest.approx(a / (a + b), rel=0.02)
@@ -373,7 +373,7 @@ def test_level_pull_towards_the_usual_level_is_learnt() -> None:
     for _ in range(200):
         x.append(float(np.exp(np.log(x[-1]) + kappa * np.log(ref / x[-1]) + sd * rng.normal())))
     seq = pd.Series(x, index=pd.date_range("2020-01-01", periods=len(x), freq="7D"))
-    _, _, s, k = level.posterior_draws(seq, 0.25, 20_000, np.random.default_rng(5))
+    _, _, s, k, _ = level.posterior_draws(seq, 0.25, 20_000, np.random.default_rng(5))
     assert k.mean() == pytest.approx(kappa, abs=0.15)
     assert np.median(s) == pytest.approx(sd, rel=0.25)
     w = level.kappa_posterior(np.array([0.3, -0.2]), np.zeros(2))
@@ -439,3 +439,37 @@ def test_level_family_refuses_negative_levels() -> None:
     ind = indicator("level", "quarterly", bounds=(None, None), id="net_balance")
     with pytest.raises(ValueError, match="net_balance.*>= 0"):
         fit_indicator(obs, ind, dt.date(2026, 1, 1), dt.date(2026, 12, 31), 1, TEST_SETTINGS)
+
+
+def test_level_returns_to_a_rate_on_record_are_their_own_component() -> None:
+    """A change to a level held before is a return (not a move, not a revocation): counted
+    only where one was possible, with the Beta posterior the docstring states; in the
+    simulation a return picks uniformly among the other levels on record."""
+    from chipcast.models import level
+
+    dates = pd.to_datetime(["2025-04-05", "2025-04-09", "2025-04-10", "2025-04-11", "2025-05-14"])
+    seq = pd.Series([10.0, 34.0, 84.0, 125.0, 10.0], index=dates)
+    at_risk, returned = level.returns_history(seq)
+    assert list(at_risk) == [False, True, True, True]  # the first change had nothing to return to
+    assert list(returned) == [False, False, False, True]
+    n_jumps, n_revoked, moves, _ = level.jump_history(seq)
+    assert (n_jumps, n_revoked) == (4, 0)
+    np.testing.assert_allclose(moves, np.log([34 / 10, 84 / 34, 125 / 84]))  # not the return
+    *_, r = level.posterior_draws(seq, 0.25, 200_000, np.random.default_rng(2))
+    P = level.PRIORS
+    a, b = P["return_a0"] + 1, P["return_b0"] + 2
+    assert r.mean() == pytest.approx(a / (a + b), rel=0.02)
+
+    rng = np.random.default_rng(3)
+    held = np.array([10.0, 20.0, 40.0])
+    start = np.full(30_000, 40.0)
+    # every jump returns: the paths only visit the levels on record, and after many jumps each
+    # is equally likely (a uniform choice among the other two is a chain with a uniform limit)
+    paths = level.simulate(rng, start, 40.0, 0.0, 0.5, 0.5, 20.0, np.full(4, 0.25), 0.0, np.inf,
+                           r=1.0, held=held)  # fmt: skip
+    assert set(np.unique(paths)) <= set(held)
+    np.testing.assert_allclose([(paths[:, -1] == v).mean() for v in held], 1 / 3, atol=0.02)
+    # no returns: proportional moves never land exactly on a rate on record
+    moved = level.simulate(rng, start, 40.0, 0.0, 0.5, 0.5, 20.0, np.full(4, 0.25), 0.0, np.inf,
+                           r=0.0, held=held)  # fmt: skip
+    assert not np.isin(moved[:, -1], held).any()

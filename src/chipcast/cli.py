@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the CSV fixed in the design's contracts")
     p.add_argument(
         "--detail",
-        help="write one row per origin, target and forecaster: outcome, 10/50/90% quantiles, PIT",
+        help="write one row per origin, target and forecaster: outcome, 10/50/90%% quantiles, PIT",
     )
     p.add_argument(
         "--max-origins", type=int, default=None, help="at most this many origins per indicator"

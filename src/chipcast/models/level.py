@@ -2,7 +2,10 @@
 
 Model: jumps arrive as a Poisson process with rate lam per year. A jump from a level x > 0
 revokes the measure (the level falls to 0: a court strikes a tariff down, a rule is withdrawn)
-with probability q; otherwise it moves the level by a factor, pulled towards a reference level:
+with probability q; otherwise, with probability r, it RETURNS to a level held before (a pause,
+a truce or an injunction restores an earlier rate; a collapsed truce snaps back to one: chosen
+uniformly among the distinct positive levels on record other than the current one); otherwise
+it moves the level by a factor, pulled towards a reference level:
 
     log y = log x + kappa (log ref - log x) + d,    d ~ N(0, s^2)
 
@@ -23,10 +26,14 @@ out (an inverse-gamma-normal), and s^2 given kappa is conjugate again:
 
     lam | history     ~ Gamma(a0 + n_jumps, b0 + years observed)
     q | history       ~ Beta(qa + n_revocations, qb + n_moves)
+    r | history       ~ Beta(ra + n_returns, rb + n_new)   (n_new: moves to a new level made
+                                                           when a return was possible)
     kappa | moves     ∝ Beta(ka, kb) (c0 s0^2 + sum(r^2) / 2)^-(c0 + n_moves / 2)
     s^2 | kappa, moves ~ InvGamma(c0 + n_moves / 2, c0 s0^2 + sum(r^2) / 2)
 
-with r = d - kappa g the residuals of the log moves d given their log gaps g = log(ref / x).
+with r = d - kappa g the residuals of the log moves d given their log gaps g = log(ref / x), over
+the moves to a new level (a return is the other component of the mixture, exact, and says
+nothing about the size of a new move).
 
 Levels must be >= 0; they are clipped to the indicator's bounds. The history is the dated
 sequence of figures (the median across sources for one date; a bound counts as its bound, a
@@ -66,7 +73,7 @@ from chipcast.models.base import (
 from chipcast.schema import Indicator
 
 name = "level"
-version = "level-jump-reverting-5"
+version = "level-jump-returning-6"
 
 PRIORS: dict[str, float] = {
     # Jump rate prior Gamma(a0, b0) per year: mean 2 (US-China tariffs and export controls
@@ -86,6 +93,13 @@ PRIORS: dict[str, float] = {
     # (0) and a reset to the usual level (1); the shipped tariff series put it at 0.57-0.69.
     "revert_a0": 1.0,
     "revert_b0": 1.0,
+    # Return to a level held before, per change that is not a revocation: Beta(1, 2), one in
+    # three, worth three changes. Trade and export-control levels are bargained: a pause, a
+    # truce or a court order restores an earlier rate rather than a new one, and a truce that
+    # collapses snaps back to one (snapback clauses name the old rate). Without this component
+    # a move back to the old rate was only the lower tail of a proportional move.
+    "return_a0": 1.0,
+    "return_b0": 2.0,
 }
 
 # The grid kappa's posterior is evaluated on (draws are jittered within a cell).
@@ -158,16 +172,34 @@ def reference_level(seq: pd.Series) -> float:
     return float(np.exp(np.log(pos).mean())) if len(pos) else 1.0
 
 
+def returns_history(seq: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(at risk, returned) masks over the changes of a dated sequence of levels: a change from a
+    positive level to a positive one was AT RISK of being a return when some other positive
+    level had been held before; it RETURNED when it went to one of them."""
+    levels = seq.to_numpy(float)
+    x, y = levels[:-1], levels[1:]
+    at_risk = np.zeros(len(y), dtype=bool)
+    returned = np.zeros(len(y), dtype=bool)
+    for i in range(len(y)):
+        if y[i] == x[i] or x[i] <= 0 or y[i] <= 0:
+            continue
+        before = {float(v) for v in levels[: i + 1] if v > 0} - {float(x[i])}
+        at_risk[i] = bool(before)
+        returned[i] = float(y[i]) in before
+    return at_risk, returned
+
+
 def jump_history(seq: pd.Series) -> tuple[int, int, np.ndarray, np.ndarray]:
     """(jumps, revocations, log moves, log gaps) of a dated sequence of levels: a change to 0
-    from a positive level is a revocation; a change between positive levels is a move of
-    log(y/x), its gap log(ref/x) (how far x was from the reference level, `reference_level`); a
-    change from 0 is a move from the reference level (gap 0)."""
+    from a positive level is a revocation; a return to a level held before is neither (see
+    `returns_history`); any other change between positive levels is a move of log(y/x), its gap
+    log(ref/x) (how far x was from the reference level, `reference_level`); a change from 0 is a
+    move from the reference level (gap 0)."""
     levels = seq.to_numpy(float)
     x, y = levels[:-1], levels[1:]
     changed = y != x
     revoked = changed & (x > 0) & (y == 0)
-    moved = changed & (y > 0)
+    moved = changed & (y > 0) & ~returns_history(seq)[1]
     ref = reference_level(seq)
     base = np.where(x > 0, x, ref)
     moves, gaps = np.log(y[moved] / base[moved]), np.log(ref / base[moved])
@@ -204,7 +236,7 @@ def posterior_draws(
     until: pd.Timestamp | None = None,
 ):
     """Exact posterior draws of (lam per year, q revocation probability, s log jump sd, kappa
-    pull towards the reference level).
+    pull towards the reference level, r return probability).
 
     Every change counts as one jump and the exposure runs from the first figure to `until`
     (default: the last figure), in continuous time: on the model's quarterly grid, April 2025's
@@ -212,19 +244,22 @@ def posterior_draws(
     """
     P = PRIORS
     n_jumps, n_revoked, moves, gaps = jump_history(seq)
+    at_risk, returned = returns_history(seq)
     span = 0.0
     if len(seq):
         end = seq.index[-1] if until is None else max(pd.Timestamp(until), seq.index[-1])
         span = (end - seq.index[0]).days / 365.25
     years = max(span, dty)
     lam = rng.gamma(P["rate_a0"] + n_jumps, 1.0 / (P["rate_b0"] + years), n)
-    q = rng.beta(P["revoke_a0"] + n_revoked, P["revoke_b0"] + len(moves), n)
+    q = rng.beta(P["revoke_a0"] + n_revoked, P["revoke_b0"] + n_jumps - n_revoked, n)
     cell = KAPPA_GRID[1] - KAPPA_GRID[0]
     k = rng.choice(len(KAPPA_GRID), n, p=kappa_posterior(moves, gaps))
     kappa = np.clip(KAPPA_GRID[k] + cell * (rng.random(n) - 0.5), 0.0, 1.0)
     shape, rate = _size_posterior(moves, gaps, kappa)
     s2 = 1.0 / rng.gamma(shape, 1.0 / rate)
-    return lam, q, np.sqrt(s2), kappa
+    n_ret = int(returned.sum())
+    r = rng.beta(P["return_a0"] + n_ret, P["return_b0"] + int(at_risk.sum()) - n_ret, n)
+    return lam, q, np.sqrt(s2), kappa, r
 
 
 def simulate(
@@ -239,17 +274,27 @@ def simulate(
     lo: float,
     hi: float,
     revoked: bool = False,
+    r=0.0,
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
     """Level paths from `start`: step h waits `years[h]` for Poisson(lam) jumps, each a
-    revocation with probability q, else a move to x (ref/x)^kappa exp(N(0, s^2)) (to ref
-    exp(N(0, s^2)) when the path is at 0). A revocation is final within the horizon: a revoked
-    measure does not come back at the rate its changes came (a successor measure is a new
-    indicator). `revoked`: the measure was revoked before the start (the paths stay at it)."""
+    revocation with probability q, else with probability r a return to one of the `held`
+    levels (the positive levels on record; uniformly among those other than the path's
+    current one, and a move when there is none), else a move to x (ref/x)^kappa exp(N(0, s^2))
+    (to ref exp(N(0, s^2)) when the path is at 0). A revocation is final within the horizon: a
+    revoked measure does not come back at the rate its changes came (a successor measure is a
+    new indicator). `revoked`: the measure was revoked before the start (the paths stay at it).
+    Levels a path reaches by a move are not added to what it can return to: returns go to
+    rates on record."""
     n = start.shape[0]
     out = np.empty((n, len(years)))
     cur = start.astype(float).copy()
     revoked = np.full(n, revoked, dtype=bool)
-    lam, q, s, kappa = (np.broadcast_to(np.asarray(a, float), (n,)) for a in (lam, q, s, kappa))
+    lam, q, s, kappa, r = (
+        np.broadcast_to(np.asarray(a, float), (n,)) for a in (lam, q, s, kappa, r)
+    )
+    held = np.unique(np.asarray([] if held is None else held, float))
+    held = held[held > 0]
     for h, y in enumerate(years):
         k = rng.poisson(lam * y)
         for j in range(int(k.max(initial=0))):
@@ -259,6 +304,12 @@ def simulate(
             base = np.log(np.where(cur > 0, cur, ref))
             target = base + kappa * (np.log(ref) - base) + s * z
             moved = np.clip(np.exp(target), lo, hi)
+            if held.size:
+                # a uniform choice among the held levels other than the current one
+                other = held[None, :] != cur[:, None]
+                pick = held[np.argmax(rng.random((n, held.size)) * other, axis=1)]
+                back = (cur > 0) & other.any(axis=1) & (rng.random(n) < r)
+                moved = np.where(back, np.clip(pick, lo, hi), moved)
             cur = np.where(revoke, lo, np.where(act, moved, cur))
             revoked |= revoke
         out[:, h] = cur
@@ -282,7 +333,7 @@ def fit(
     n = settings.chains * settings.draws
     rng = np.random.default_rng([seed, 1])
     since = known_until(seq, as_of)
-    lam, q, s, kappa = posterior_draws(seq, dty, n, rng, until=since)
+    lam, q, s, kappa, r = posterior_draws(seq, dty, n, rng, until=since)
     future, years = exposures(design.grid, since)
     known = np.clip(in_force(seq, design.grid[~future]), lo, hi)
     latent = np.tile(known, (n, 1))
@@ -292,7 +343,19 @@ def fit(
         # revoked before the as-of date (at 0 after a positive level): final, as in `simulate`
         revoked = bool(now == 0 and (seq.to_numpy(float) > 0).any())
         paths = simulate(
-            rng, start, lam, q, s, kappa, reference_level(seq), years, lo, hi, revoked=revoked
+            rng,
+            start,
+            lam,
+            q,
+            s,
+            kappa,
+            reference_level(seq),
+            years,
+            lo,
+            hi,
+            revoked=revoked,
+            r=r,
+            held=seq.to_numpy(float),
         )
         latent = np.concatenate([latent, paths], axis=1)
     diag = Diagnostics(
@@ -309,7 +372,7 @@ def fit(
         n_observations=design.n_obs,
         sampler="exact-monte-carlo",
         notes=[
-            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Beta revocation probability, log jumps pulled towards the usual level: grid posterior of the pull, inverse-gamma variance); no MCMC, so the gate passes trivially"
+            "exact conjugate Monte Carlo draws (Gamma-Poisson jump rate, Beta revocation and return probabilities, log jumps pulled towards the usual level: grid posterior of the pull, inverse-gamma variance); no MCMC, so the gate passes trivially"
         ],
     )
     reported = {s_: latent for s_ in [*design.sources, NEW_SOURCE]}
@@ -332,10 +395,12 @@ def prior_predictive(
     lo, hi = _bounds(indicator, seq.to_numpy(float))
     rng = np.random.default_rng([seed, 2])
     first = seq.iloc[:1]
-    lam, q, s, kappa = posterior_draws(first, C.period_years(design.frequency), samples, rng)
+    lam, q, s, kappa, r = posterior_draws(first, C.period_years(design.frequency), samples, rng)
     start = np.full(samples, seq.iloc[0])
     _, years = exposures(design.grid[1:], design.grid[0])
-    paths = simulate(rng, start, lam, q, s, kappa, reference_level(first), years, lo, hi)
+    paths = simulate(
+        rng, start, lam, q, s, kappa, reference_level(first), years, lo, hi, r=r, held=first
+    )
     path = np.concatenate([start[:, None], paths], axis=1)
     return xr.DataArray(
         path, dims=("sample", "period"), coords={"period": design.grid}, name="latent"

@@ -281,3 +281,20 @@ def test_invalid_data_exits_2_and_writes_nothing(proj: Path) -> None:
     before = snapshot(proj)
     assert refresh(proj) == 2
     assert snapshot(proj) == before
+
+
+def test_a_warm_kernel_talks_over_private_ipc_sockets(tmp_path: Path) -> None:
+    """No TCP ports to collide on or to expose: the kernel's sockets live in a private directory
+    that goes when the kernel does."""
+    from chipcast.pipeline.execute import KernelSlot
+
+    slot = KernelSlot(str(tmp_path))
+    try:
+        slot.ensure()
+        assert slot.km.transport == "ipc"
+        sockets = Path(slot.sockets)
+        assert sockets.is_dir() and any(sockets.iterdir())
+        assert (sockets.stat().st_mode & 0o077) == 0  # mkdtemp: only the owner can connect
+    finally:
+        slot.kill()
+    assert not sockets.exists()

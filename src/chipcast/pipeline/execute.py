@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -174,7 +176,13 @@ def _is_start_failure(exc: BaseException) -> bool:
 
 
 class KernelSlot:
-    """One warm kernel in this process, with the heavy imports already done."""
+    """One warm kernel in this process, with the heavy imports already done.
+
+    The kernel talks over IPC sockets in a private temporary directory, not TCP on localhost:
+    parallel workers cannot collide on ports (papermill#511), no other local user can connect,
+    and ipykernel 7 has no "running over TCP without encryption" warning to print into every
+    refresh log.
+    """
 
     def __init__(self, cwd: str, start_timeout: float = 60.0):
         self.cwd = cwd
@@ -183,6 +191,7 @@ class KernelSlot:
         self.km = None
         self.kc = None  # one client for the kernel's life: a new one per job costs ~0.2 s
         self.starts = 0
+        self.sockets: str | None = None  # the IPC socket directory of the running kernel
 
     def ensure(self) -> None:
         if self.km is not None and self.loop.run_until_complete(self.km.is_alive()):
@@ -197,7 +206,10 @@ class KernelSlot:
     async def _start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
-        km = AsyncKernelManager(kernel_name="python3")
+        self.sockets = tempfile.mkdtemp(prefix="chipcast-kernel-")
+        km = AsyncKernelManager(
+            kernel_name="python3", transport="ipc", ip=os.path.join(self.sockets, "k")
+        )
         await km.start_kernel(cwd=self.cwd)
         self.km = km
         self.kc = km.client()
@@ -271,13 +283,15 @@ class KernelSlot:
             except Exception:  # noqa: BLE001
                 pass
             self.kc = None
-        if self.km is None:
-            return
-        try:
-            self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
-        except Exception:  # noqa: BLE001
-            pass
-        self.km = None
+        if self.km is not None:
+            try:
+                self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
+            except Exception:  # noqa: BLE001
+                pass
+            self.km = None
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+            self.sockets = None
 
 
 _SLOT: KernelSlot | None = None

@@ -25,7 +25,7 @@ are conjugate; kappa has a one-dimensional posterior, evaluated on a grid with s
 out (an inverse-gamma-normal), and s^2 given kappa is conjugate again:
 
     lam | history     ~ Gamma(a0 + n_jumps, b0 + years observed)
-    q | history       ~ Beta(qa + n_revocations, qb + n_moves)
+    q | history       ~ Beta(qa + n_revocations, qb + n_jumps - n_revocations)
     r | history       ~ Beta(ra + n_returns, rb + n_new)   (n_new: moves to a new level made
                                                            when a return was possible)
     kappa | moves     ∝ Beta(ka, kb) (c0 s0^2 + sum(r^2) / 2)^-(c0 + n_moves / 2)

@@ -473,3 +473,35 @@ def test_level_returns_to_a_rate_on_record_are_their_own_component() -> None:
     moved = level.simulate(rng, start, 40.0, 0.0, 0.5, 0.5, 20.0, np.full(4, 0.25), 0.0, np.inf,
                            r=0.0, held=held)  # fmt: skip
     assert not np.isin(moved[:, -1], held).any()
+
+
+@pytest.mark.parametrize("family", ["share", "growth"])
+def test_a_growth_slope_starts_in_its_stationary_state(family) -> None:
+    """Growth: the first period's slope is the long-run rate plus the damped excess's stationary
+    spread, so under the prior the excess has the same spread at the first and the last period
+    (with an independent N(0, 1) first slope it shrinks along the series, as shares keep it)."""
+    import pymc as pm
+
+    from chipcast.models import _common as C
+
+    fam = get_family(family)
+    assert C.stationary_start(fam.PRIORS) == (family == "growth")
+    value = 0.2 if family == "share" else 100.0
+    obs = frame(
+        [{"period_end": f"{y}-12-31", "value": value, "source": "a"} for y in range(2017, 2025)]
+    )
+    design = C.snap(C.modelled(obs), "annual", dt.date(2024, 12, 31))
+    model = fam.build_model(design) if family == "share" else fam.build_model(design, value)
+    with model:
+        prior = pm.sample_prior_predictive(
+            draws=4000, random_seed=1, var_names=["slope", "mu_slope", "sig_slope"]
+        ).prior
+    slope = prior["slope"].values.reshape(-1, design.n_fit)
+    mu, sig = (prior[v].values.ravel() for v in ("mu_slope", "sig_slope"))
+    rho = fam.PRIORS["slope_reversion"]["rho_per_year"]  # annual grid: one step is a year
+    excess = (slope - mu[:, None]) / C.stationary_slope_sd(sig, rho, 1.0)[:, None]
+    if family == "growth":
+        assert np.std(excess[:, 0]) == pytest.approx(1.0, rel=0.05)
+        assert np.std(excess[:, -1]) == pytest.approx(1.0, rel=0.05)
+    else:
+        assert np.std(excess[:, 0]) > 2 * np.std(excess[:, -1])

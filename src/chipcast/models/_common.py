@@ -512,6 +512,25 @@ def slope_reversion(priors: dict[str, dict[str, float]], dt_years: float):
     return p["rho_per_year"] ** dt_years, pm.Normal("mu_slope", 0.0, p["mu_sigma"])
 
 
+def stationary_start(priors: dict[str, dict[str, float]]) -> bool:
+    """Whether the family's damped slope starts from its stationary law (`stationary_slope_sd`)
+    rather than from the independent `slope0` prior."""
+    return bool(priors.get("slope_reversion", {}).get("stationary_start", False))
+
+
+def stationary_slope_sd(sig_slope, rho, dt_years: float):
+    """The sd of a damped slope's excess over its long-run rate in the stationary state:
+    sig_slope sqrt(dt) / sqrt(1 - rho^2), rho per grid step.
+
+    The excess is an AR(1), so a series first observed at an arbitrary date meets it in that
+    state, and the first period's slope is its long-run rate plus a draw of this spread. An
+    independent wide prior on the first slope (N(0, 1) a year, as before) let two figures set a
+    growth rate that the damped trend then extrapolated (Nvidia's China revenue, 2.49 -> 3.67bn:
+    forecast at 10.6bn five quarters on; the next figures were 5.4-5.5 and then 2.8).
+    """
+    return sig_slope * np.sqrt(dt_years) / np.sqrt(1.0 - rho**2)
+
+
 def trend_and_sources(
     priors: dict[str, dict[str, float]],
     S: int,
@@ -522,10 +541,12 @@ def trend_and_sources(
 ):
     """The latent trend and the per-source terms shared by the share and growth families.
 
-    Creates, inside a PyMC model context, in this order: level0, slope0, sig_slope, the source
-    hierarchy (tau_offset, sigma_pop, omega, a_offset, b_noise), level shocks when `shocks`, and
-    the slope innovations; returns (level, slope, offset, sigma_s) with the Deterministics the
-    families read back (latent, slope, offset, sigma_s).
+    Creates, inside a PyMC model context, in this order: level0, slope0 (or, for a family whose
+    damped slope starts stationary and several periods, its standardised draw slope0_z: slope0 =
+    mu_slope + the stationary sd times it, `stationary_slope_sd`), sig_slope, the source hierarchy (tau_offset, sigma_pop,
+    omega, a_offset, b_noise), level shocks when `shocks`, and the slope innovations; returns
+    (level, slope, offset, sigma_s) with the Deterministics the families read back (latent,
+    slope, offset, sigma_s).
 
     `centred` (with `shocks`) makes the levels after the first free parameters with the shocks
     as their transition density, instead of level0 plus a cumulative sum of standardised shocks:
@@ -539,7 +560,11 @@ def trend_and_sources(
 
     P = priors
     level0 = pm.Normal("level0", P["level0"]["mu"], P["level0"]["sigma"])
-    slope0 = pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
+    # a damped slope starts from its stationary law (see `stationary_slope_sd`) when the family
+    # says so, found once the reversion exists; otherwise the first slope has the `slope0` prior
+    stationary = T > 1 and stationary_start(P)
+    slope0 = None if stationary else pm.Normal("slope0", P["slope0"]["mu"], P["slope0"]["sigma"])
+    z0 = pm.Normal("slope0_z", 0, 1) if stationary else None
     sig_slope = pm.HalfNormal("sig_slope", P["sig_slope"]["sigma"])
     tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
     sigma_pop = pm.LogNormal(
@@ -555,6 +580,9 @@ def trend_and_sources(
         sig_level, z = level_shocks(P, centred) if shocks else (0.0, 0.0)
         u = pm.Normal("u_slope", 0, 1, dims="step")
         rho, mu = slope_reversion(P, dt_years)
+        if stationary:
+            sd0 = stationary_slope_sd(sig_slope, rho, dt_years)
+            slope0 = pm.Deterministic("slope0", mu + sd0 * z0)
         if z is None:  # centred: free levels, the shocks their transition density
             _, slope = llt_path(
                 level0, slope0, 0.0, sig_slope, 0.0, u, dt_years, pt, T - 1, rho, mu
@@ -651,6 +679,8 @@ def prior_trend_paths(
     sig_s = np.abs(rng.normal(0, P["sig_slope"]["sigma"], samples))
     dty = period_years(frequency)
     rho, mu = reversion_draws(None, P, dty, samples, rng)
+    if n_periods > 1 and stationary_start(P):  # as in `trend_and_sources`
+        sl = mu + stationary_slope_sd(sig_s, rho, dty) * rng.standard_normal(samples)
     shocks = policy_shocks_for(P, indicator)
     rest = extend_llt(rng, lv, sl, sig_l, sig_s, n_periods - 1, dty, rho, mu, shocks)
     return np.concatenate([lv[:, None], rest], axis=1)

@@ -19,9 +19,9 @@ nutpie 0.16.8; share model on the 6-figure domestic-share fixture, 2 chains x 10
 and unloaded (benchmarks/models.py, DEFAULT settings, 4 chains): nutpie compile 16-33 s, sampling
 1.6-7 s, ESS/s 80-800. The posteriors of 3-10 figures are correlated enough that NUTS needs
 64-128 leapfrog steps per draw, so PyMC's per-step overhead dominates and nutpie wins by ~30x on
-sampling; its compile cost is paid once per graph structure per process (`_common.sample`
-reuses a compiled model and swaps only its pm.Data). nutpie is therefore pinned; if it is not
-installed, `_common.sample` falls back to PyMC NUTS and the diagnostics say so (sampler field).
+sampling; its compile cost is paid once per family and size class per process (`_sampling`'s
+compiled-model cache pads every design to a size class and swaps only its pm.Data). nutpie is
+therefore pinned; if it is not installed, `_sampling.sample` falls back to PyMC NUTS and the diagnostics say so (sampler field).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from dataclasses import replace
 import pandas as pd
 
 from chipcast.models import count, growth, level, share
-from chipcast.models._common import covered, grid_frequency, period_grid, snap
+from chipcast.models._grid import SizeClass, covered, grid_frequency, period_grid, snap
+from chipcast.models._sampling import COMPILED, CompileStats, compile_stats
 from chipcast.models.base import (
     DEFAULT_SETTINGS,
     NEW_SOURCE,
@@ -46,20 +47,25 @@ from chipcast.models.base import (
 from chipcast.schema import Indicator
 
 __all__ = [
+    "COMPILED",
     "DEFAULT_SETTINGS",
     "FAMILIES",
     "NEW_SOURCE",
     "TEST_SETTINGS",
     "Diagnostics",
     "ModelFamily",
+    "CompileStats",
     "SamplerSettings",
+    "SizeClass",
     "Trajectory",
+    "compile_stats",
     "covered",
     "fit_indicator",
     "get_family",
     "grid_frequency",
     "period_grid",
     "register",
+    "size_class",
     "snap",
 ]
 
@@ -120,7 +126,7 @@ def fit_indicator(
     """
     if indicator.family == "none":
         return None
-    from chipcast.models._common import modelled
+    from chipcast.models._grid import modelled
 
     obs = modelled(_as_of_view(observations, indicator, as_of))
     if obs.empty:
@@ -132,9 +138,13 @@ def fit_indicator(
     first_reasons = list(traj.diagnostics.reasons)
     retry = retry_settings(settings, traj.diagnostics)
     traj2 = fam.fit(obs, indicator, as_of, horizon, seed, retry)
+    first = traj.diagnostics
     traj2.diagnostics = replace(
         traj2.diagnostics,
         retried=True,
+        compiles=first.compiles + traj2.diagnostics.compiles,
+        compile_cache_hits=first.compile_cache_hits + traj2.diagnostics.compile_cache_hits,
+        compile_seconds=round(first.compile_seconds + traj2.diagnostics.compile_seconds, 3),
         reasons=list(traj2.diagnostics.reasons),
         notes=[
             *traj2.diagnostics.notes,
@@ -143,3 +153,21 @@ def fit_indicator(
         ],
     )
     return traj2
+
+
+def size_class(
+    observations: pd.DataFrame, indicator: Indicator, as_of: dt.date, horizon: dt.date
+) -> str:
+    """The compile group of a fit: family and padded size class ("share/T8-N4-S2"), "" when no
+    model is compiled (family none or level, or no usable figure). Fits of one group reuse one
+    compiled model, so a scheduler that keeps a group on one worker compiles it once; no PyMC
+    import."""
+    if indicator.family == "none" or not hasattr(get_family(indicator.family), "build_model"):
+        return ""
+    from chipcast.models._grid import modelled
+
+    obs = modelled(_as_of_view(observations, indicator, as_of))
+    if obs.empty:
+        return ""
+    design = snap(obs, indicator.frequency, horizon)
+    return f"{indicator.family}/{SizeClass.of(design).label}"

@@ -70,6 +70,9 @@ def settings_for(profile: str) -> SamplerSettings:
     raise ValueError(f"unknown sampler profile {profile!r} (expected default or test-small)")
 
 
+_FLOAT_FIELDS = ("rhat_max", "ess_bulk_min", "target_accept", "step_size")
+
+
 @dataclass
 class Diagnostics:
     """What the sampler reports and whether the fit passed the convergence gate."""
@@ -91,6 +94,19 @@ class Diagnostics:
     # that are not failures (e.g. "exact Monte Carlo, no MCMC: gate not applicable").
     sampler: str = "pymc-nuts"
     notes: list[str] = field(default_factory=list)
+    # What the fit cost, for benchmarks and tuning (defaults: old JSON still loads). compiles and
+    # compile_cache_hits count models compiled by this fit (its retry included) and those whose
+    # numba functions all came from the disk cache; gradient evaluations are NUTS leapfrog steps
+    # summed over chains, after and during tuning; size_class is the padded design's shape.
+    target_accept: float = float("nan")
+    size_class: str = ""
+    compiles: int = 0
+    compile_cache_hits: int = 0
+    compile_seconds: float = 0.0
+    gradient_evaluations: int = 0
+    warmup_gradient_evaluations: int = 0
+    step_size: float = float("nan")
+    tree_depth_max: int = 0
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -101,10 +117,7 @@ class Diagnostics:
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> Diagnostics:
-        d = {
-            k: (float("nan") if v is None and k in ("rhat_max", "ess_bulk_min") else v)
-            for k, v in d.items()
-        }
+        d = {k: (float("nan") if v is None and k in _FLOAT_FIELDS else v) for k, v in d.items()}
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})  # type: ignore[arg-type]
 
@@ -257,4 +270,44 @@ def retry_settings(settings: SamplerSettings, failed: Diagnostics | None = None)
         tune=settings.tune * settings.retry_tune_factor,
         draws=settings.draws * 3,
         target_accept=max(settings.target_accept, 0.999) if diverged else settings.target_accept,
+    )
+
+
+def make_trajectory(
+    indicator: Indicator,
+    family: str,
+    version: str,
+    as_of: dt.date,
+    seed: int,
+    grid: pd.DatetimeIndex,
+    latent: np.ndarray,
+    reported: dict[str, np.ndarray],
+    diagnostics: Diagnostics,
+) -> Trajectory:
+    """Pack numpy draws, (samples, periods) for the latent path and each source, into a
+    `Trajectory`."""
+    periods = pd.DatetimeIndex(grid, name="period")
+    n = latent.shape[0]
+    lat = xr.DataArray(
+        latent,
+        dims=("sample", "period"),
+        coords={"sample": np.arange(n), "period": periods},
+        name="latent",
+    )
+    names = list(reported)
+    rep = xr.DataArray(
+        np.stack([reported[s] for s in names]),
+        dims=("source", "sample", "period"),
+        coords={"source": names, "sample": np.arange(n), "period": periods},
+        name="reported",
+    )
+    return Trajectory(
+        indicator=indicator.id,
+        family=family,
+        model_version=version,
+        as_of=as_of if isinstance(as_of, dt.date) else pd.Timestamp(as_of).date(),
+        seed=int(seed),
+        latent=lat,
+        reported=rep,
+        diagnostics=diagnostics,
     )

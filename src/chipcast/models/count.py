@@ -23,32 +23,40 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chipcast.models import _common as C
-from chipcast.models.base import DEFAULT_SETTINGS, NEW_SOURCE, SamplerSettings, Trajectory
+from chipcast.models import _grid as G
+from chipcast.models._priors import CountPriors, HalfNormal, LogNormal, Spread
+from chipcast.models._sampling import flat, gate_diagnostics, sample, unpadded
+from chipcast.models.base import (
+    DEFAULT_SETTINGS,
+    NEW_SOURCE,
+    SamplerSettings,
+    Trajectory,
+    make_trajectory,
+)
 from chipcast.schema import Indicator
 
 name = "count"
 version = "count-nb-rw-2"
 
-PRIORS: dict[str, dict[str, float]] = {
+PRIORS = CountPriors(
     # Starting log rate: the data's mean count per period, +- a factor e^1.5 ~ 4.5.
-    "r0": {"sigma": 1.5},
+    r0=Spread(sigma=1.5),
     # Random-walk scale of the log rate per sqrt(year): the pace of additions can change by
     # ~35% a year without the data having to say so.
-    "sig_rw": {"sigma": 0.3},
+    sig_rw=HalfNormal(sigma=0.3),
     # NB overdispersion 1/sqrt(alpha): zero-avoiding LogNormal, median 0.7 (alpha 2), log-sd
     # 0.75 (alpha 0.17..24 at 90%). Counted events come in batches (one entity-list action adds
     # dozens of names), so a near-Poisson count is not a serious candidate. The earlier
     # HalfNormal(1) reached Poisson at 0, where the rate path must match every count exactly: a
     # funnel the backtest hit at its 2025-03-31 origin (13, 140, 107 additions; 1-49 of 12,000
     # draws diverged even in the retry at target_accept 0.999; none with this prior, six seeds).
-    "inv_sqrt_alpha": {"median": 0.7, "log_sd": 0.75},
+    inv_sqrt_alpha=LogNormal(median=0.7, log_sd=0.75),
     # Source offsets (log): counting rules differ (entities vs addresses).
-    "tau_offset": {"sigma": 0.2},
-}
+    tau_offset=HalfNormal(sigma=0.2),
+)
 
 
-def center(design: C.Design) -> float:
+def center(design: G.Design) -> float:
     per = design.weights().sum(axis=1)
     v = np.where(
         design.censor == "point",
@@ -60,67 +68,71 @@ def center(design: C.Design) -> float:
     return float(np.log(max(np.mean(v), 0.0) + 0.5)) if len(v) else 0.0
 
 
-def build_model(design: C.Design):
+def data(design: G.Design, size: G.SizeClass | None = None) -> tuple[G.Padded, dict]:
+    """The padded design's arrays, as the model's `pm.Data` (0 where a term is masked)."""
+    p = G.pad(design, size)
+    lower = np.nan_to_num(p.lower, nan=-1.0)
+    upper = np.nan_to_num(p.upper, nan=0.0)
+    masks = {
+        "m_point": p.point,
+        "m_lower": p.lower_bound & (lower >= 0),
+        "m_upper": p.upper_bound & (upper > 0),
+        "m_interval": p.interval & (upper > 0),
+    }
+    figures = {
+        "obs_point": ("m_point", np.round(np.nan_to_num(p.value))),
+        "obs_lower": ("m_lower", np.floor(lower)),
+        "obs_upper": ("m_upper", np.ceil(upper) - 1),
+        "obs_iv_upper": ("m_interval", np.ceil(upper) - 1),
+        "obs_iv_lower": ("m_interval", np.floor(np.maximum(lower, -1))),
+    }
+    d = {
+        "r0_mu": np.float64(center(design)),
+        "dt_years": np.float64(p.dt_years),
+        "weights": p.weights,
+        "obs_source": p.source_idx,
+        "free_source": p.free_source,
+        **{k: m.astype(float) for k, m in masks.items()},
+        **{k: np.where(masks[m], v, 0).astype("int64") for k, (m, v) in figures.items()},
+    }
+    return p, d
+
+
+def build_model(design: G.Design, size: G.SizeClass | None = None):
+    """The PyMC model of `design` in its size class (or `size`); masked terms add nothing."""
     import pymc as pm
     import pytensor.tensor as pt
 
     P = PRIORS
-    T = design.n_fit
-    dty = C.period_years(design.frequency)
-    W = design.weights()
-    sidx = design.source_idx
-    S = len(design.sources)
-    coords = {"source": design.sources, "step": np.arange(max(T - 1, 1))}
+    p, values = data(design, size)
+    T, S = p.size.periods, p.size.sources
+    coords = {"period": np.arange(T), "step": np.arange(T - 1), "source": np.arange(S)}
     with pm.Model(coords=coords) as model:
-        r0 = pm.Normal("r0", pm.Data("r0_mu", center(design)), P["r0"]["sigma"])
-        sig_rw = pm.HalfNormal("sig_rw", P["sig_rw"]["sigma"])
-        p = P["inv_sqrt_alpha"]
-        isa = pm.LogNormal("inv_sqrt_alpha", np.log(p["median"]), p["log_sd"])
+        d = {k: pm.Data(k, v) for k, v in values.items()}
+        r0 = pm.Normal("r0", d["r0_mu"], P.r0.sigma)
+        sig_rw = pm.HalfNormal("sig_rw", P.sig_rw.sigma)
+        isa = pm.LogNormal(
+            "inv_sqrt_alpha", np.log(P.inv_sqrt_alpha.median), P.inv_sqrt_alpha.log_sd
+        )
         alpha = pm.Deterministic("alpha", 1.0 / pt.square(isa))
-        tau = pm.HalfNormal("tau_offset", P["tau_offset"]["sigma"])
-        # A lone source: its offset is not identified beside the level (a ridge that costs ESS),
-        # so it is the reference (offset 0); tau still feeds NEW_SOURCE from its prior.
-        a = pm.Normal("a_offset", 0, 1, dims="source") if S > 1 else pt.zeros(1)
-        if T > 1:
-            z = pm.Normal("z_rw", 0, 1, dims="step")
-            r = pt.concatenate([pt.reshape(r0, (1,)), r0 + pt.cumsum(sig_rw * np.sqrt(dty) * z)])
-        else:
-            r = pt.reshape(r0, (1,))
-        pm.Deterministic("latent", r)
-        offset = pm.Deterministic("offset", tau * a, dims="source")
-        mu = pt.dot(pt.as_tensor(W), pt.exp(r)) * pt.exp(offset[sidx])
-        mu = pt.maximum(mu, 1e-9)
-
-        m = design.mask("point")
-        if m.any():
-            pm.NegativeBinomial(
-                "y_point",
-                mu=mu[m],
-                alpha=alpha,
-                observed=pm.Data("obs_point", np.round(design.value[m]).astype("int64")),
-            )
-        m = design.mask("lower") & (design.lower >= 0)
-        if m.any():
-            d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
-            pm.Potential(
-                "y_lower",
-                pm.math.sum(
-                    pm.math.log1mexp(pm.logcdf(d, pm.Data("obs_lower", np.floor(design.lower[m]))))
-                ),
-            )
-        m = design.mask("upper") & (design.upper > 0)
-        if m.any():
-            d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
-            pm.Potential(
-                "y_upper",
-                pm.math.sum(pm.logcdf(d, pm.Data("obs_upper", np.ceil(design.upper[m]) - 1))),
-            )
-        m = design.mask("interval") & (design.upper > 0)
-        if m.any():
-            d = pm.NegativeBinomial.dist(mu=mu[m], alpha=alpha)
-            hi = pm.logcdf(d, pm.Data("obs_iv_upper", np.ceil(design.upper[m]) - 1))
-            lo = pm.logcdf(d, pm.Data("obs_iv_lower", np.floor(np.maximum(design.lower[m], -1))))
-            pm.Potential("y_interval", pm.math.sum(pm.math.logdiffexp(hi, lo)))
+        tau = pm.HalfNormal("tau_offset", P.tau_offset.sigma)
+        # A lone source is the reference (offset 0, `free_source`): its offset is not identified
+        # beside the level (a ridge that costs ESS); tau still feeds NEW_SOURCE from its prior.
+        a = pm.Normal("a_offset", 0, 1, dims="source")
+        z = pm.Normal("z_rw", 0, 1, dims="step")
+        steps = sig_rw * pt.sqrt(d["dt_years"]) * z
+        r = pt.concatenate([pt.reshape(r0, (1,)), r0 + pt.cumsum(steps)])
+        pm.Deterministic("latent", r, dims="period")
+        offset = pm.Deterministic("offset", tau * a * d["free_source"], dims="source")
+        mu = pt.dot(d["weights"], pt.exp(r)) * pt.exp(offset[d["obs_source"]])
+        nb = pm.NegativeBinomial.dist(mu=pt.maximum(mu, 1e-9), alpha=alpha)
+        pm.Potential("y_point", pt.sum(d["m_point"] * pm.logp(nb, d["obs_point"])))
+        tail = pm.math.log1mexp(pm.logcdf(nb, d["obs_lower"]))
+        pm.Potential("y_lower", pt.sum(d["m_lower"] * tail))
+        pm.Potential("y_upper", pt.sum(d["m_upper"] * pm.logcdf(nb, d["obs_upper"])))
+        hi = pm.logcdf(nb, pt.switch(d["m_interval"] > 0, d["obs_iv_upper"], 1))
+        lo = pm.logcdf(nb, pt.switch(d["m_interval"] > 0, d["obs_iv_lower"], 0))
+        pm.Potential("y_interval", pt.sum(d["m_interval"] * pm.math.logdiffexp(hi, lo)))
     return model
 
 
@@ -145,31 +157,35 @@ def fit(
     seed: int,
     settings: SamplerSettings = DEFAULT_SETTINGS,
 ) -> Trajectory:
-    obs = C.modelled(observations)
-    design = C.snap(obs, indicator.frequency, horizon)
-    model = build_model(design)
+    obs = G.modelled(observations)
+    design = G.snap(obs, indicator.frequency, horizon)
+    size = G.SizeClass.of(design)
+    model = build_model(design, size)
     settings = replace(settings, target_accept=max(settings.target_accept, TARGET_ACCEPT))
-    idata, *sampled = C.sample(model, seed, settings, key=C.structure_key(name, design))
-    diag = C.gate_diagnostics(
-        idata, name, settings, [v for v in GATE_VARS if v in idata.posterior], sampled, design.n_obs
+    idata, info = sample(model, seed, settings, key=(name, version, PRIORS, size))
+    n_fit, S = design.n_fit, len(design.sources)
+    gate_vars = [v for v in GATE_VARS if S > 1 or v != "a_offset"]
+    view = unpadded(idata, gate_vars, {"period": slice(0, n_fit), "source": slice(0, S)})
+    diag = gate_diagnostics(
+        view, name, settings, list(view.posterior.data_vars), info, design.n_obs, size.label
     )
 
     rng = np.random.default_rng([seed, 1])
-    r = C.flat(idata, "latent")
+    r = flat(idata, "latent")[:, :n_fit]
     n = r.shape[0]
-    n_future = len(design.grid) - design.n_fit
+    n_future = len(design.grid) - n_fit
     if n_future > 0:
-        sig = C.flat(idata, "sig_rw") * np.sqrt(C.period_years(design.frequency))
+        sig = flat(idata, "sig_rw") * np.sqrt(G.period_years(design.frequency))
         steps = sig[:, None] * rng.standard_normal((n, n_future))
         r = np.concatenate([r, r[:, -1:] + np.cumsum(steps, axis=1)], axis=1)
-    alpha = C.flat(idata, "alpha")[:, None]
-    offset, tau = C.flat(idata, "offset"), C.flat(idata, "tau_offset")
+    alpha = flat(idata, "alpha")[:, None]
+    offset, tau = flat(idata, "offset")[:, :S], flat(idata, "tau_offset")
     latent = _nb(rng, np.exp(r), alpha)
     reported = {
         s: _nb(rng, np.exp(r + offset[:, j, None]), alpha) for j, s in enumerate(design.sources)
     }
     reported[NEW_SOURCE] = _nb(rng, np.exp(r + (tau * rng.standard_normal(n))[:, None]), alpha)
-    return C.make_trajectory(
+    return make_trajectory(
         indicator, name, version, as_of, seed, design.grid, latent, reported, diag
     )
 
@@ -182,12 +198,12 @@ def prior_predictive(
     samples: int = 500,
 ) -> xr.DataArray:
     """Realised counts per period under the priors alone, dims (sample, period)."""
-    design = C.snap(C.modelled(observations), indicator.frequency, horizon)
+    design = G.snap(G.modelled(observations), indicator.frequency, horizon)
     rng = np.random.default_rng([seed, 2])
     T = len(design.grid)
-    r0 = rng.normal(center(design), PRIORS["r0"]["sigma"], samples)
-    sig = np.abs(rng.normal(0, PRIORS["sig_rw"]["sigma"], samples)) * np.sqrt(
-        C.period_years(design.frequency)
+    r0 = rng.normal(center(design), PRIORS.r0.sigma, samples)
+    sig = np.abs(rng.normal(0, PRIORS.sig_rw.sigma, samples)) * np.sqrt(
+        G.period_years(design.frequency)
     )
     r = r0[:, None] + np.concatenate(
         [
@@ -196,8 +212,8 @@ def prior_predictive(
         ],
         axis=1,
     )
-    p = PRIORS["inv_sqrt_alpha"]
-    alpha = 1.0 / rng.lognormal(np.log(p["median"]), p["log_sd"], samples) ** 2
+    p = PRIORS.inv_sqrt_alpha
+    alpha = 1.0 / rng.lognormal(np.log(p.median), p.log_sd, samples) ** 2
     return xr.DataArray(
         _nb(rng, np.exp(r), alpha[:, None]),
         dims=("sample", "period"),

@@ -62,13 +62,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chipcast.models import _common as C
+from chipcast.models import _grid as C
 from chipcast.models.base import (
     DEFAULT_SETTINGS,
     NEW_SOURCE,
     Diagnostics,
     SamplerSettings,
     Trajectory,
+    make_trajectory,
 )
 from chipcast.schema import Indicator
 
@@ -376,7 +377,7 @@ def fit(
         ],
     )
     reported = {s_: latent for s_ in [*design.sources, NEW_SOURCE]}
-    return C.make_trajectory(
+    return make_trajectory(
         indicator, name, version, as_of, seed, design.grid, latent, reported, diag
     )
 

@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/models.py                 # every family, DEFAULT settings
     .venv/bin/python benchmarks/models.py --families share --pymc   # also PyMC's own NUTS
     .venv/bin/python benchmarks/models.py --data /work/main          # fit every shipped indicator
+    .venv/bin/python benchmarks/models.py --data . --sweep 0.8 0.9 0.99 --tune 300 1000 --seeds 1 2
+                         # sampler geometry: ESS per gradient evaluation by target_accept and tune
 
 Each measurement runs in a fresh subprocess so "cold" is honest: a new temporary pytensor
 compile directory (PYTENSOR_FLAGS=compiledir=...) and a new numba JIT; "warm" is a second
@@ -66,7 +68,8 @@ def worker(family: str, sampler: str) -> dict:
     t0 = time.perf_counter()
     import arviz as az
 
-    from chipcast.models import _common as C
+    from chipcast.models import _grid as G
+    from chipcast.models import _sampling as C
     from chipcast.models import get_family
     from chipcast.models.base import DEFAULT_SETTINGS
 
@@ -86,13 +89,10 @@ def worker(family: str, sampler: str) -> dict:
                 }
             )
         return out
-    design = C.snap(C.modelled(obs), ind.frequency, dt.date(2027, 12, 31))
+    design = G.snap(G.modelled(obs), ind.frequency, dt.date(2027, 12, 31))
+    size = G.SizeClass.of(design)
     for seed in (1, 2):
-        model = (
-            fam.build_model(design, fam.data_scale(design))
-            if family == "growth"
-            else fam.build_model(design)
-        )
+        model = fam.build_model(design, size)
         if sampler == "pymc":
             import pymc as pm
 
@@ -116,9 +116,8 @@ def worker(family: str, sampler: str) -> dict:
             ts = time.perf_counter() - t
         else:
             t = time.perf_counter()
-            idata, ts, _, notes = C.sample(
-                model, seed, DEFAULT_SETTINGS, key=C.structure_key(family, design)
-            )
+            idata, info = C.sample(model, seed, DEFAULT_SETTINGS, key=(family, size))
+            ts = info.seconds
             tc = time.perf_counter() - t - ts
         s = az.summary(
             idata, var_names=[v for v in fam.GATE_VARS if v in idata.posterior], kind="diagnostics"
@@ -206,6 +205,68 @@ def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
     return failed
 
 
+def sweep(
+    root: str,
+    as_of: dt.date,
+    horizon: dt.date,
+    accepts: list[float],
+    tunes: list[int],
+    seeds: list[int],
+    only: list[str] | None = None,
+) -> None:
+    """Fit every shipped MCMC indicator at each target acceptance, tuning length and seed (the
+    family's floor lifted), in one process (one compile per family and size class), and print
+    the evidence for the sampler settings: divergences, the gate's ESS and R-hat, gradient
+    evaluations after and during tuning, ESS per 1,000 gradient evaluations (all of them),
+    final step size and the deepest tree."""
+    from dataclasses import replace
+
+    from chipcast.data import as_of as visible_on
+    from chipcast.data import load
+    from chipcast.models import DEFAULT_SETTINGS, get_family
+
+    reg = load(root)
+    print(
+        f"{'indicator':38} {'family':6} {'size':11} {'acc':>5} {'tune':>4} {'seed':>4} {'div':>3} "
+        f"{'ess':>5} {'rhat':>5} {'grads':>7} {'warm':>7} {'ess/kgrad':>9} {'step':>6} {'depth':>5} {'secs':>5}"
+    )
+    for iid, ind in sorted(reg.indicators.items()):
+        if only and iid not in only:
+            continue
+        fam = get_family(ind.family) if ind.family != "none" else None
+        if fam is None or not hasattr(fam, "build_model"):
+            continue
+        obs = visible_on(reg.indicator_observations(iid), as_of)
+        if obs.empty:
+            continue
+        family_object = getattr(fam, "FAMILY", None)
+        floor = fam.TARGET_ACCEPT
+        for acc in accepts:
+            if family_object is not None:
+                family_object.target_accept = acc
+            else:
+                fam.TARGET_ACCEPT = acc
+            for tune in tunes:
+                for seed in seeds:
+                    settings = replace(DEFAULT_SETTINGS, target_accept=acc, tune=tune)
+                    t = time.perf_counter()
+                    tr = fam.fit(obs, ind, as_of, horizon, seed, settings)
+                    d = tr.diagnostics
+                    grads = d.gradient_evaluations + d.warmup_gradient_evaluations
+                    print(
+                        f"{iid:38} {ind.family:6} {d.size_class:11} {acc:5.3f} {tune:4d} {seed:4d} "
+                        f"{d.divergences:3d} {d.ess_bulk_min:5.0f} {d.rhat_max:5.3f} "
+                        f"{d.gradient_evaluations:7d} {d.warmup_gradient_evaluations:7d} "
+                        f"{1000 * d.ess_bulk_min / max(grads, 1):9.2f} {d.step_size:6.3f} "
+                        f"{d.tree_depth_max:5d} {time.perf_counter() - t:5.1f}",
+                        flush=True,
+                    )
+        if family_object is not None:
+            family_object.target_accept = floor
+        else:
+            fam.TARGET_ACCEPT = floor
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -217,7 +278,22 @@ def main() -> int:
     p.add_argument("--data", help="project root: fit every modelled indicator instead")
     p.add_argument("--as-of", default=dt.date.today().isoformat())
     p.add_argument("--horizon", default="2027-12-31")
+    p.add_argument("--sweep", nargs="*", type=float, help="target acceptances to sweep (--data)")
+    p.add_argument("--tune", nargs="*", type=int, default=[1000])
+    p.add_argument("--seeds", nargs="*", type=int, default=[1])
+    p.add_argument("--only", nargs="*", help="indicator ids (with --sweep)")
     a = p.parse_args()
+    if a.sweep:
+        sweep(
+            a.data or ".",
+            dt.date.fromisoformat(a.as_of),
+            dt.date.fromisoformat(a.horizon),
+            a.sweep,
+            a.tune,
+            a.seeds,
+            a.only,
+        )
+        return 0
     if a.worker:
         print(json.dumps(worker(a.worker, a.sampler)))
         return 0

@@ -242,7 +242,7 @@ def test_level_counts_every_change_in_continuous_time() -> None:
 def test_damped_slope_matches_its_recursion_and_reverts() -> None:
     """llt_path's closed form equals the step-by-step recursion; rho = 1 is the classic trend;
     a simulated slope forgets its start and settles at the long-run rate."""
-    from chipcast.models import _common as C
+    from chipcast.models import _trend as C
 
     rng = np.random.default_rng(3)
     n, dt_, rho, mu = 12, 0.25, 0.7**0.25, 0.2
@@ -265,10 +265,11 @@ def test_damped_slope_matches_its_recursion_and_reverts() -> None:
 def test_policy_shocks_are_compound_poisson_jumps_in_the_forecast() -> None:
     """With no trend or Gaussian shocks, a forecast moves only by policy shocks: unchanged with
     probability exp(-rate * years), variance rate * years * sd^2 (a compound Poisson sum)."""
-    from chipcast.models import _common as C
+    from chipcast.models import _trend as C
+    from chipcast.models._priors import PolicyShocks
 
     n, rate, sd, years = 200_000, 0.5, 0.7, 2.0
-    shocks = {"rate_per_year": rate, "sd": sd}
+    shocks = PolicyShocks(rate_per_year=rate, sd=sd)
     rng = np.random.default_rng(11)
     path = C.extend_llt(rng, np.zeros(n), np.zeros(n), 0.0, 0.0, 8, 0.25, policy_shocks=shocks)
     end = path[:, -1]
@@ -292,9 +293,9 @@ def test_only_exposed_indicators_forecast_with_policy_shocks(family) -> None:
         return float(np.std(np.log(end / (1 - end)) if family == "share" else np.log(end)))
 
     # the extra variance three years out is the compound-Poisson sum's, rate * years * sd^2
-    p = fam.PRIORS["policy_shocks"]
+    p = fam.PRIORS.policy_shocks
     extra = spread(True) ** 2 - spread(False) ** 2
-    assert extra == pytest.approx(p["rate_per_year"] * 3 * p["sd"] ** 2, rel=0.5)
+    assert extra == pytest.approx(p.rate_per_year * 3 * p.sd**2, rel=0.5)
 
 
 @pytest.mark.parametrize("family", ["share", "growth"])
@@ -482,7 +483,8 @@ def test_a_growth_slope_starts_in_its_stationary_state(family) -> None:
     (with an independent N(0, 1) first slope it shrinks along the series, as shares keep it)."""
     import pymc as pm
 
-    from chipcast.models import _common as C
+    from chipcast.models import _grid as G
+    from chipcast.models import _trend as C
 
     fam = get_family(family)
     assert C.stationary_start(fam.PRIORS) == (family == "growth")
@@ -490,15 +492,15 @@ def test_a_growth_slope_starts_in_its_stationary_state(family) -> None:
     obs = frame(
         [{"period_end": f"{y}-12-31", "value": value, "source": "a"} for y in range(2017, 2025)]
     )
-    design = C.snap(C.modelled(obs), "annual", dt.date(2024, 12, 31))
-    model = fam.build_model(design) if family == "share" else fam.build_model(design, value)
+    design = G.snap(G.modelled(obs), "annual", dt.date(2024, 12, 31))
+    model = fam.build_model(design)
     with model:
         prior = pm.sample_prior_predictive(
             draws=4000, random_seed=1, var_names=["slope", "mu_slope", "sig_slope"]
         ).prior
-    slope = prior["slope"].values.reshape(-1, design.n_fit)
+    slope = prior["slope"].values.reshape(-1, G.SizeClass.of(design).periods)[:, : design.n_fit]
     mu, sig = (prior[v].values.ravel() for v in ("mu_slope", "sig_slope"))
-    rho = fam.PRIORS["slope_reversion"]["rho_per_year"]  # annual grid: one step is a year
+    rho = fam.PRIORS.slope_reversion.rho_per_year  # annual grid: one step is a year
     excess = (slope - mu[:, None]) / C.stationary_slope_sd(sig, rho, 1.0)[:, None]
     if family == "growth":
         assert np.std(excess[:, 0]) == pytest.approx(1.0, rel=0.05)

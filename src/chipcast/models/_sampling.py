@@ -286,6 +286,6 @@ def gate_diagnostics(
         compile_seconds=info.compile_seconds,
         gradient_evaluations=info.gradient_evaluations,
         warmup_gradient_evaluations=info.warmup_gradient_evaluations,
-        step_size=round(info.step_size, 5) if np.isfinite(info.step_size) else float("nan"),
+        step_size=round(info.step_size, 5) if np.isfinite(info.step_size) else 0.0,
         tree_depth_max=info.tree_depth_max,
     )

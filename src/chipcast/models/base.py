@@ -70,7 +70,7 @@ def settings_for(profile: str) -> SamplerSettings:
     raise ValueError(f"unknown sampler profile {profile!r} (expected default or test-small)")
 
 
-_FLOAT_FIELDS = ("rhat_max", "ess_bulk_min", "target_accept", "step_size")
+_FLOAT_FIELDS = ("rhat_max", "ess_bulk_min")
 
 
 @dataclass
@@ -98,14 +98,14 @@ class Diagnostics:
     # compile_cache_hits count models compiled by this fit (its retry included) and those whose
     # numba functions all came from the disk cache; gradient evaluations are NUTS leapfrog steps
     # summed over chains, after and during tuning; size_class is the padded design's shape.
-    target_accept: float = float("nan")
+    target_accept: float = 0.0
     size_class: str = ""
     compiles: int = 0
     compile_cache_hits: int = 0
     compile_seconds: float = 0.0
     gradient_evaluations: int = 0
     warmup_gradient_evaluations: int = 0
-    step_size: float = float("nan")
+    step_size: float = 0.0  # the chains' mean final step size (0: not NUTS)
     tree_depth_max: int = 0
 
     def to_dict(self) -> dict[str, object]:

@@ -156,10 +156,12 @@ def fit(
     horizon: dt.date,
     seed: int,
     settings: SamplerSettings = DEFAULT_SETTINGS,
+    size: G.SizeClass | None = None,
 ) -> Trajectory:
+    """Fit in the design's size class (or `size`, at least as large)."""
     obs = G.modelled(observations)
     design = G.snap(obs, indicator.frequency, horizon)
-    size = G.SizeClass.of(design)
+    size = size or G.SizeClass.of(design)
     model = build_model(design, size)
     settings = replace(settings, target_accept=max(settings.target_accept, TARGET_ACCEPT))
     idata, info = sample(model, seed, settings, key=(name, version, PRIORS, size))

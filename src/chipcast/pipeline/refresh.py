@@ -315,6 +315,8 @@ def _run_and_decide(
             "notebook": Path(res.notebook).name,
             "reason": job.reason,
         }
+        if res.extra.get("worker"):
+            rec["worker"] = res.extra["worker"]  # whose compiled models the fit used
         if res.status == "ran":
             traj, err = _collect(run_dir / "out" / res.id)
             if traj is None:

@@ -7,8 +7,10 @@ Prints, in one run:
 3. warm: `chipcast refresh` again with nothing changed;
 4. incremental: `chipcast refresh` after one new observation;
 5. floor: (one `import pymc` + every indicator's fit, in one process) / cores.
-All runs share one warm pytensor compile cache (it is warmed first, and not timed). The last
-line is the one fixed in the design's contracts.
+All runs share one warm pytensor compile cache (it is warmed first, and not timed). The cold
+refresh's run log gives the models compiled (summed over workers, and per worker), the compiles
+that found pytensor's numba functions in its disk cache, and the fits' sampling seconds. The
+last line is the one fixed in the design's contracts.
 
     python benchmarks/refresh.py [--today YYYY-MM-DD] [--skip-plain]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -79,6 +82,24 @@ def floor_seconds(root: Path, today: str) -> float:
         [str(BIN / "python"), "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     return float(res.stdout.strip().splitlines()[-1])
+
+
+def compile_counts(root: Path) -> tuple[int, int, float, dict[str, int]]:
+    """(models compiled, disk-cache hits, sampling seconds, compiles per worker) of the newest
+    refresh run under `root`, from its run log's per-job diagnostics."""
+    runs = sorted((root / "reports" / "runs").glob("*/run.json"), key=lambda p: p.stat().st_mtime)
+    log = json.loads(runs[-1].read_text())
+    compiles = hits = 0
+    sampling = 0.0
+    per_worker: dict[str, int] = {}
+    for job in log["jobs"]:
+        d = job.get("diagnostics") or {}
+        compiles += int(d.get("compiles", 0))
+        hits += int(d.get("compile_cache_hits", 0))
+        sampling += float(d.get("sampling_seconds") or 0.0)
+        if "worker" in job:
+            per_worker[job["worker"]] = per_worker.get(job["worker"], 0) + int(d.get("compiles", 0))
+    return compiles, hits, sampling, per_worker
 
 
 def main() -> None:
@@ -171,7 +192,13 @@ def main() -> None:
             print(f"plain papermill: {plain:.2f} s", flush=True)
 
         cold = run([*chipcast, "refresh", *common, "--force"], root)
-        print(f"cold refresh --force: {cold:.2f} s", flush=True)
+        compiles, hits, sampling, per_worker = compile_counts(root)
+        print(
+            f"cold refresh --force: {cold:.2f} s; {compiles} model(s) compiled "
+            f"({', '.join(f'{n} on {w}' for w, n in sorted(per_worker.items()))}), "
+            f"{hits} from the disk cache, {sampling:.1f} s sampling",
+            flush=True,
+        )
         warm = run([*chipcast, "refresh", *common], root)
         print(f"warm refresh: {warm:.2f} s", flush=True)
         ind = "cambricon_revenue" if "cambricon_revenue" in indicators else indicators[0]
@@ -206,7 +233,8 @@ def main() -> None:
     speedup = plain / cold
     print(
         f"plain_s={plain:.2f} cold_s={cold:.2f} warm_s={warm:.2f} incremental_s={incremental:.2f} "
-        f"floor_s={floor:.2f} speedup={speedup:.2f} floor_ratio={cold / floor:.2f}"
+        f"floor_s={floor:.2f} speedup={speedup:.2f} floor_ratio={cold / floor:.2f} "
+        f"compiles={compiles} compile_cache_hits={hits} sampling_s={sampling:.2f}"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -182,6 +183,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     unknown = [i for i in args.indicators if i not in reg.indicators]
     if unknown:
         raise UsageError(f"unknown indicator id(s): {', '.join(unknown)}")
+    started = time.perf_counter()
     scores = run_backtest(
         reg,
         indicators=args.indicators or None,
@@ -208,7 +210,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.detail:
         atomic_write_text(Path(args.detail), scores.to_csv(index=False, float_format="%.6g"))
         print(f"wrote {args.detail}", file=sys.stderr)
+    print(f"backtest: {_run_time(started)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _run_time(started: float) -> str:
+    """Seconds since `started`, with the compiled-model cache's counters of this process."""
+    from chipcast.models import compile_stats
+
+    st = compile_stats()
+    return (
+        f"{time.perf_counter() - started:.1f} s; {st.compiles} model(s) compiled "
+        f"({st.disk_cache_hits} from the disk cache), {st.reuses} fit(s) reused one"
+    )
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -213,12 +214,14 @@ def sweep(
     tunes: list[int],
     seeds: list[int],
     only: list[str] | None = None,
+    centrings: list[str] | None = None,
 ) -> None:
     """Fit every shipped MCMC indicator at each target acceptance, tuning length and seed (the
     family's floor lifted), in one process (one compile per family and size class), and print
     the evidence for the sampler settings: divergences, the gate's ESS and R-hat, gradient
     evaluations after and during tuning, ESS per 1,000 gradient evaluations (all of them),
-    final step size and the deepest tree."""
+    final step size and the deepest tree. `centrings` sweeps the trend families' rule for
+    which levels are sampled centred (data, not graph: no extra compile)."""
     from dataclasses import replace
 
     from chipcast.data import as_of as visible_on
@@ -227,7 +230,7 @@ def sweep(
 
     reg = load(root)
     print(
-        f"{'indicator':38} {'family':6} {'size':11} {'acc':>5} {'tune':>4} {'seed':>4} {'div':>3} "
+        f"{'indicator':38} {'family':6} {'size':11} {'centring':8} {'acc':>5} {'tune':>4} {'seed':>4} {'div':>3} "
         f"{'ess':>5} {'rhat':>5} {'grads':>7} {'warm':>7} {'ess/kgrad':>9} {'step':>6} {'depth':>5} {'secs':>5}"
     )
     for iid, ind in sorted(reg.indicators.items()):
@@ -241,28 +244,30 @@ def sweep(
             continue
         family_object = getattr(fam, "FAMILY", None)
         floor = fam.TARGET_ACCEPT
-        for acc in accepts:
+        rule = getattr(family_object, "centring", "-")
+        for acc, centring, tune, seed in itertools.product(
+            accepts, (centrings or [rule]) if family_object else ["-"], tunes, seeds
+        ):
             if family_object is not None:
                 family_object.target_accept = acc
+                family_object.centring = centring
             else:
                 fam.TARGET_ACCEPT = acc
-            for tune in tunes:
-                for seed in seeds:
-                    settings = replace(DEFAULT_SETTINGS, target_accept=acc, tune=tune)
-                    t = time.perf_counter()
-                    tr = fam.fit(obs, ind, as_of, horizon, seed, settings)
-                    d = tr.diagnostics
-                    grads = d.gradient_evaluations + d.warmup_gradient_evaluations
-                    print(
-                        f"{iid:38} {ind.family:6} {d.size_class:11} {acc:5.3f} {tune:4d} {seed:4d} "
-                        f"{d.divergences:3d} {d.ess_bulk_min:5.0f} {d.rhat_max:5.3f} "
-                        f"{d.gradient_evaluations:7d} {d.warmup_gradient_evaluations:7d} "
-                        f"{1000 * d.ess_bulk_min / max(grads, 1):9.2f} {d.step_size:6.3f} "
-                        f"{d.tree_depth_max:5d} {time.perf_counter() - t:5.1f}",
-                        flush=True,
-                    )
+            settings = replace(DEFAULT_SETTINGS, target_accept=acc, tune=tune)
+            t = time.perf_counter()
+            tr = fam.fit(obs, ind, as_of, horizon, seed, settings)
+            d = tr.diagnostics
+            grads = d.gradient_evaluations + d.warmup_gradient_evaluations
+            print(
+                f"{iid:38} {ind.family:6} {d.size_class:11} {centring:8} {acc:5.3f} {tune:4d} {seed:4d} "
+                f"{d.divergences:3d} {d.ess_bulk_min:5.0f} {d.rhat_max:5.3f} "
+                f"{d.gradient_evaluations:7d} {d.warmup_gradient_evaluations:7d} "
+                f"{1000 * d.ess_bulk_min / max(grads, 1):9.2f} {d.step_size:6.3f} "
+                f"{d.tree_depth_max:5d} {time.perf_counter() - t:5.1f}",
+                flush=True,
+            )
         if family_object is not None:
-            family_object.target_accept = floor
+            family_object.target_accept, family_object.centring = floor, rule
         else:
             fam.TARGET_ACCEPT = floor
 
@@ -282,6 +287,7 @@ def main() -> int:
     p.add_argument("--tune", nargs="*", type=int, default=[1000])
     p.add_argument("--seeds", nargs="*", type=int, default=[1])
     p.add_argument("--only", nargs="*", help="indicator ids (with --sweep)")
+    p.add_argument("--centring", nargs="*", help="series | pinned | none (with --sweep)")
     a = p.parse_args()
     if a.sweep:
         sweep(
@@ -292,6 +298,7 @@ def main() -> int:
             a.tune,
             a.seeds,
             a.only,
+            a.centring,
         )
         return 0
     if a.worker:

@@ -88,6 +88,8 @@ def compile_counts(root: Path) -> tuple[int, int, float, dict[str, int]]:
     """(models compiled, disk-cache hits, sampling seconds, compiles per worker) of the newest
     refresh run under `root`, from its run log's per-job diagnostics."""
     runs = sorted((root / "reports" / "runs").glob("*/run.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise SystemExit(f"no refresh run log under {root / 'reports' / 'runs'}")
     log = json.loads(runs[-1].read_text())
     compiles = hits = 0
     sampling = 0.0

@@ -170,3 +170,15 @@ def test_padded_and_exact_designs_give_the_same_posterior(family) -> None:
     assert z.max() < 4.5, (family, z.round(2))
     spread = lat_a.std(axis=0) / lat_b.std(axis=0)
     assert np.all((spread > 0.8) & (spread < 1.25)), (family, spread.round(3))
+
+
+def test_centring_anchors_each_level_on_the_last_centred_one() -> None:
+    from chipcast.models._trend import centring
+
+    fitted = np.array([1, 1, 1, 1, 0, 0, 0], float)  # 5 fitted periods of 8
+    pinned = np.array([1, 1, 0, 1, 1, 0, 1, 0], bool)  # period 6 is padding: never centred
+    c, anchor = centring(fitted, pinned)
+    np.testing.assert_array_equal(c, [1, 0, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(anchor, [0, 1, 1, 3, 4, 4, 4, 4])
+    c, anchor = centring(fitted, np.zeros(8, bool))
+    assert not c.any() and not anchor.any()  # non-centred: every level builds on level0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_scale_benchmark_on_a_tiny_registry(mini: Path) -> None:
+    shutil.copytree(REPO / "notebooks", mini / "notebooks")
     res = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "scale.py"), "--root", str(mini)]
         + ["--today", "2026-11-23", "--profile", "test-small", "--jobs", "2"],

@@ -100,26 +100,38 @@ def stationary_slope_sd(sig_slope, rho, dt_years):
     return sig_slope * dt_years**0.5 / (1.0 - rho**2) ** 0.5
 
 
-def trend_and_sources(priors: TrendPriors, periods: int, data: dict, centred: bool = False):
+def centring(fitted_steps: np.ndarray, pinned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(centred_steps, anchor) for `trend_and_sources`: step t (into period t + 1) is centred
+    where `pinned[t + 1]` and it is a fitted step; anchor[j] is the index, in [level0, x...], of
+    the free level that period j's level builds on."""
+    c = (np.asarray(fitted_steps, float) > 0) & np.asarray(pinned, bool)[1:]
+    anchor = np.zeros(len(c) + 1, dtype=np.int64)
+    for j in range(1, len(anchor)):
+        anchor[j] = j if c[j - 1] else anchor[j - 1]
+    return c.astype(float), anchor
+
+
+def trend_and_sources(priors: TrendPriors, periods: int, data: dict):
     """The latent trend and the per-source terms shared by the share and growth families.
 
     Creates, inside a PyMC model context whose coords hold "period", "step" and "source" (the
     padded sizes), in this order: level0, slope0 (or, for a family whose damped slope starts
     stationary, its standardised draw slope0_z: slope0 = mu_slope + the stationary sd times it,
     `stationary_slope_sd`), sig_slope, the source hierarchy (tau_offset, sigma_pop, omega,
-    a_offset, b_noise), the level shocks, the slope innovations and mu_slope; returns (level,
-    slope, offset, sigma_s) with the Deterministics the families read back (latent, slope,
-    offset, sigma_s). `data` holds the padded design's tensors: dt_years, n_fit, fitted_steps
-    and free_source (a lone source is the reference, offset 0: its offset is not identified
-    beside the level, a ridge that costs ESS; tau still feeds NEW_SOURCE from its prior).
+    a_offset, b_noise), the level shocks' scale, the per-step level parameters, the slope
+    innovations and mu_slope; returns (level, slope, offset, sigma_s) with the Deterministics
+    the families read back (latent, slope, offset, sigma_s). `data` holds the padded design's
+    tensors: dt_years, free_source (a lone source is the reference, offset 0: its offset is not
+    identified beside the level, a ridge that costs ESS; tau still feeds NEW_SOURCE from its
+    prior), centred_steps and anchor (`centring`).
 
-    `centred` makes the fitted levels after the first free parameters with the shocks as their
-    transition density, instead of level0 plus a cumulative sum of standardised shocks: the same
-    model, a different geometry. Non-centred suits short, sparsely observed paths; centred suits
-    long, well observed ones, where every figure pins a cumulative sum of shocks and the sampler
-    needs its longest trajectories (measured on Cambricon's 24 quarters: 53 s of sampling at
-    maximum tree depth non-centred, 2 s centred, same posterior). Padded periods are always
-    non-centred: no figure pins them, and a centred unobserved level would be a funnel.
+    A centred step makes the next level a free parameter with the shock as its transition
+    density; a non-centred one adds a standardised shock to the level before it: the same
+    model, a different geometry. Centred suits a level that a figure pins (non-centred, its
+    shock would scale as 1/sig_level: a funnel; measured on Cambricon's 24 quarters: 53 s of
+    sampling at maximum tree depth non-centred, 2 s centred, same posterior); non-centred suits
+    a level no figure pins (a gap, a quarter inside an annual total, the forecast's padding),
+    where a centred level would make the funnel instead.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -140,26 +152,26 @@ def trend_and_sources(priors: TrendPriors, periods: int, data: dict, centred: bo
     b = pm.Normal("b_noise", 0, 1, dims="source")
     # Level shocks: a zero-avoiding (LogNormal) scale, so shocks and scale form no funnel.
     sig_level = pm.LogNormal("sig_level", np.log(P.sig_level.median), P.sig_level.log_sd)
-    z = None if centred else pm.Normal("z_level", 0, 1, dims="step")
+    x = pm.Flat("level_x", dims="step")  # per step: the next level (centred) or its shock
     u = pm.Normal("u_slope", 0, 1, dims="step")
     rho = P.slope_reversion.rho_per_year**dt
     mu = pm.Normal("mu_slope", 0.0, P.slope_reversion.mu_sigma)
     if stationary:
         slope0 = pm.Deterministic("slope0", mu + stationary_slope_sd(sig_slope, rho, dt) * z0)
-    if z is None:
-        _, slope = llt_path(level0, slope0, 0.0, sig_slope, 0.0, u, dt, pt, T - 1, rho, mu)
-        x = pm.Flat("level_rest", dims="step")  # a fitted level, or a padded step's shock
-        fitted = data["fitted_steps"]
-        n_fit = data["n_fit"]
-        free_levels = pt.concatenate([pt.reshape(level0, (1,)), x])
-        inc = slope[:-1] * dt + sig_level * sq * x
-        pad_cum = pt.concatenate([pt.zeros(1), pt.cumsum((1.0 - fitted) * inc)])
-        level = pt.where(pt.arange(T) < n_fit, free_levels, free_levels[n_fit - 1] + pad_cum)
-        step = pm.Normal.dist(free_levels[:-1] + slope[:-1] * dt, sig_level * sq)
-        pm.Potential("level_steps", pt.sum(fitted * pm.logp(step, x)))
-        pm.Potential("padded_shocks", pt.sum((1.0 - fitted) * pm.logp(pm.Normal.dist(0, 1), x)))
-    else:
-        level, slope = llt_path(level0, slope0, sig_level, sig_slope, z, u, dt, pt, T - 1, rho, mu)
+    _, slope = llt_path(level0, slope0, 0.0, sig_slope, 0.0, u, dt, pt, T - 1, rho, mu)
+    # A centred step's level is x itself, with the shock's density as its prior; a non-centred
+    # step adds slope * dt + sig_level sqrt(dt) x to the level of the step's anchor (the last
+    # centred level before it, or level0), x standard normal. Which steps are centred is data
+    # (`centred_steps`, `anchor`): one graph for every regime.
+    c = data["centred_steps"]
+    anchor = data["anchor"]
+    free_levels = pt.concatenate([pt.reshape(level0, (1,)), x])
+    inc = slope[:-1] * dt + sig_level * sq * x
+    cum = pt.concatenate([pt.zeros(1), pt.cumsum((1.0 - c) * inc)])
+    level = free_levels[anchor] + cum - cum[anchor]
+    step = pm.Normal.dist(level[:-1] + slope[:-1] * dt, sig_level * sq)
+    pm.Potential("level_steps", pt.sum(c * pm.logp(step, x)))
+    pm.Potential("level_shocks", pt.sum((1.0 - c) * pm.logp(pm.Normal.dist(0, 1), x)))
     free = data["free_source"]
     pm.Deterministic("latent", level, dims="period")
     pm.Deterministic("slope", slope, dims="period")

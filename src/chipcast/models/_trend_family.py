@@ -4,8 +4,9 @@ Both fit `_trend.trend_and_sources` on a padded design: figure i reads the laten
 the family's link (`aggregate`: the logit of the mean share over the periods a figure covers,
 or the log of the summed flow), plus its source's offset, with the family's noise (Normal or
 Student-t) around it; bounds enter as censored terms plus the bound-distance cost. Every figure,
-mask and index is `pm.Data`, so the graph depends only on the family, its priors, the size class
-and the geometry (centred or not), and `_sampling.COMPILED` compiles it once per process.
+mask and index is `pm.Data`, and so is which levels are sampled centred, so the graph depends
+only on the family, its priors and the size class, and `_sampling.COMPILED` compiles it once
+per process.
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ class TrendFamily:
 
     gate_vars: list[str] = TR.TREND_GATE_VARS
 
-    def __init__(self, name: str, version: str, priors: TrendPriors, target_accept: float):
+    def __init__(
+        self,
+        name: str,
+        version: str,
+        priors: TrendPriors,
+        target_accept: float,
+        centring: str = "series",
+    ):
         self.name, self.version = name, version
         self.priors, self.target_accept = priors, target_accept
+        self.centring = centring
 
     # --- what a subclass states ----------------------------------------------------------
     def scale(self, design: Design) -> float:
@@ -46,8 +55,22 @@ class TrendFamily:
         return 1.0
 
     def centred(self, design: Design) -> bool:
-        """Whether the fitted levels are sampled centred (see `trend_and_sources`)."""
+        """Whether every fitted level is sampled centred, under the "series" rule."""
         return False
+
+    def centred_periods(self, design: Design, p: Padded, d: dict[str, np.ndarray]) -> np.ndarray:
+        """(periods,) which levels are sampled centred (see `trend_and_sources`), by `centring`:
+        "series": all fitted ones when `centred(design)`, else none; "pinned": those a point
+        figure of exactly that period pins; "none": no level."""
+        T = p.size.periods
+        if self.centring == "none":
+            return np.zeros(T, bool)
+        if self.centring == "series":
+            return np.arange(T) < (p.n_fit if self.centred(design) else 0)
+        pinned = np.zeros(T, bool)
+        own = (d["m_point"] > 0) & (d["obs_single"] > 0)
+        pinned[p.last[own]] = True
+        return pinned
 
     def observed(self, p: Padded, scale: float) -> dict[str, np.ndarray]:
         """Masks (1.0 where a term applies) and figures on the model scale (0 where masked)."""
@@ -75,21 +98,21 @@ class TrendFamily:
     # --- shared ----------------------------------------------------------------------------
     def graph_key(self, design: Design, size: SizeClass) -> tuple:
         """What fixes the compiled graph: everything but the data."""
-        return (self.name, self.version, self.priors, size, self.centred(design))
+        return (self.name, self.version, self.priors, size)
 
     def data(self, design: Design, size: SizeClass | None = None) -> tuple[Padded, dict, float]:
         p = pad(design, size)
         scale = self.scale(design)
         d = {
             "dt_years": np.float64(p.dt_years),
-            "n_fit": np.int64(p.n_fit),
-            "fitted_steps": p.fitted_steps,
             "free_source": p.free_source,
             "obs_last": p.last,
             "obs_source": p.source_idx,
             **self.links(p),
             **self.observed(p, scale),
         }
+        c, anchor = TR.centring(p.fitted_steps, self.centred_periods(design, p, d))
+        d["centred_steps"], d["anchor"] = c, anchor
         return p, d, scale
 
     def build_model(self, design: Design, size: SizeClass | None = None):
@@ -102,9 +125,7 @@ class TrendFamily:
         coords = {"period": np.arange(T), "step": np.arange(T - 1), "source": np.arange(S)}
         with pm.Model(coords=coords) as model:
             d = {k: pm.Data(k, v) for k, v in values.items()}
-            level, _, offset, sigma_s = TR.trend_and_sources(
-                self.priors, T, d, centred=self.centred(design)
-            )
+            level, _, offset, sigma_s = TR.trend_and_sources(self.priors, T, d)
             mu_lat = self.aggregate(level, d)
             mu = mu_lat + offset[d["obs_source"]]
             sd = sigma_s[d["obs_source"]]

@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/models.py --data /work/main          # fit every shipped indicator
     .venv/bin/python benchmarks/models.py --data . --sweep 0.8 0.9 0.99 --tune 300 1000 --seeds 1 2
                          # sampler geometry: ESS per gradient evaluation by target_accept and tune
+    .venv/bin/python benchmarks/models.py --disk-cache   # compile: empty vs filled numba disk cache
 
 Each measurement runs in a fresh subprocess so "cold" is honest: a new temporary pytensor
 compile directory (PYTENSOR_FLAGS=compiledir=...) and a new numba JIT; "warm" is a second
@@ -135,6 +136,58 @@ def worker(family: str, sampler: str) -> dict:
             }
         )
     return out
+
+
+def compile_worker(family: str, cache: bool) -> dict:
+    """One compile of the family's fixture model in this (fresh) process: seconds, and whether
+    pytensor's numba disk cache supplied every function (no new index file)."""
+    t0 = time.perf_counter()
+    import nutpie
+
+    from chipcast.models import _grid as G
+    from chipcast.models import _sampling as S
+    from chipcast.models import get_family
+
+    t_import = time.perf_counter() - t0
+    obs, ind = _fixture(family)
+    design = G.snap(G.modelled(obs), ind.frequency, dt.date(2027, 12, 31))
+    model = get_family(family).build_model(design, G.SizeClass.of(design))
+    before = S._numba_cache_files()
+    t = time.perf_counter()
+    with S.quiet():
+        nutpie.compile_pymc_model(model, backend="numba", **({"cache": True} if cache else {}))
+    return {
+        "import_s": round(t_import, 1),
+        "compile_s": round(time.perf_counter() - t, 1),
+        "new_cache_files": (S._numba_cache_files() or 0) - (before or 0),
+    }
+
+
+def disk_cache(families: list[str]) -> None:
+    """Compile in fresh processes: on an empty compile directory, again on the same one
+    (pytensor's numba disk cache filled), and again with nutpie's cache=True."""
+    print(f"{'family':7} {'run':22} {'import s':>8} {'compile s':>9} {'new cache files':>15}")
+    for fam in families:
+        if fam == "level":
+            continue
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={d}")
+            for label, cache in (
+                ("empty dir", False),
+                ("disk cache", False),
+                ("disk + cache=True", True),
+            ):
+                cmd = [sys.executable, str(HERE), "--compile-worker", fam]
+                res = subprocess.run(
+                    cmd + (["--cache"] if cache else []), env=env, capture_output=True, text=True
+                )
+                if res.returncode != 0:
+                    raise RuntimeError(res.stderr[-3000:])
+                r = json.loads(res.stdout.strip().splitlines()[-1])
+                print(
+                    f"{fam:7} {label:22} {r['import_s']:>8} {r['compile_s']:>9} {r['new_cache_files']:>15}",
+                    flush=True,
+                )
 
 
 def run_worker(family: str, sampler: str, compiledir: str) -> dict:
@@ -288,7 +341,16 @@ def main() -> int:
     p.add_argument("--seeds", nargs="*", type=int, default=[1])
     p.add_argument("--only", nargs="*", help="indicator ids (with --sweep)")
     p.add_argument("--centring", nargs="*", help="series | pinned | none (with --sweep)")
+    p.add_argument("--disk-cache", action="store_true", help="compile cost in fresh processes")
+    p.add_argument("--compile-worker")
+    p.add_argument("--cache", action="store_true")
     a = p.parse_args()
+    if a.compile_worker:
+        print(json.dumps(compile_worker(a.compile_worker, a.cache)))
+        return 0
+    if a.disk_cache:
+        disk_cache(a.families)
+        return 0
     if a.sweep:
         sweep(
             a.data or ".",

@@ -11,6 +11,7 @@ from chipcast.cli import main
 from tests.pipeline_support import fake_indicator_notebook, write_notebook
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +59,49 @@ def test_refresh_on_a_local_cluster(mini: Path, cluster: str) -> None:
     runs = sorted((mini / "reports/runs").iterdir())
     status = {j["id"]: j["status"] for j in json.loads((runs[-1] / "run.json").read_text())["jobs"]}
     assert status["tariff_rate"] == "ran" and status["dom_share"] == "skipped"
+
+
+def _copies_of_dom_share(root: Path, n: int) -> None:
+    """n more share indicators like dom_share (other figures, the same size class)."""
+    spec = (root / "data/indicators/dom_share.yaml").read_text()
+    rows = (root / "data/observations/dom_share.csv").read_text().splitlines()
+    for k in range(1, n + 1):
+        new = f"dom_share_{k}"
+        (root / f"data/indicators/{new}.yaml").write_text(
+            spec.replace("id: dom_share", f"id: {new}")
+        )
+        shifted = [rows[0]] + [r.replace(",0.", f",0.{k}", 1) for r in rows[1:]]
+        (root / f"data/observations/{new}.csv").write_text("\n".join(shifted) + "\n")
+
+
+def test_real_fits_on_a_cluster_compile_once_per_group_and_match_the_local_pool(
+    mini: Path, cluster: str, tmp_path: Path
+) -> None:
+    """Three share indicators of one size class, a flow and a policy level, fitted by the real
+    notebook on two Dask workers: every fit runs, the three shares share one worker and one
+    compile, and the trajectories are the local pool's, draw for draw (same seeds)."""
+    import shutil
+
+    import pandas as pd
+
+    shutil.copytree(REPO / "notebooks", mini / "notebooks")
+    _copies_of_dom_share(mini, 2)
+    local = tmp_path / "local"
+    shutil.copytree(mini, local)
+    args = ["--today", "2026-11-23", "--no-progress", "--profile", "test-small"]
+    assert main(["refresh", "--root", str(mini), *args, "--scheduler", cluster]) == 0
+    assert main(["refresh", "--root", str(local), *args, "--jobs", "2"]) == 0
+    run = json.loads(next((mini / "reports/runs").glob("*/run.json")).read_text())
+    fits = [j for j in run["jobs"] if j["kind"] == "indicator"]
+    assert {j["status"] for j in fits} == {"ran"} and len(fits) == 5
+    shares = [j for j in fits if j["id"].startswith("dom_share")]
+    assert len({j["worker"] for j in shares}) == 1  # one group, one worker
+    assert sum(j["diagnostics"]["compiles"] for j in shares) == 1
+    per_worker: dict[str, int] = {}
+    for j in fits:
+        per_worker[j["worker"]] = per_worker.get(j["worker"], 0) + j["diagnostics"]["compiles"]
+    assert len(per_worker) <= 2 and sum(per_worker.values()) == 2  # share + growth
+    for j in fits:
+        a = pd.read_csv(mini / f"forecasts/trajectories/{j['id']}.csv")
+        b = pd.read_csv(local / f"forecasts/trajectories/{j['id']}.csv")
+        pd.testing.assert_frame_equal(a, b)

@@ -36,9 +36,9 @@ SHARES = [
 def test_size_classes_are_powers_of_two_with_floors() -> None:
     design = G.snap(G.modelled(frame(SHARES)), "annual", dt.date(2027, 12, 31))
     assert (design.n_fit, design.n_obs, len(design.sources)) == (4, 6, 2)
-    assert SizeClass.of(design) == SizeClass(periods=4, figures=8, sources=2)
+    assert SizeClass.of(design) == SizeClass(periods=4, points=8, bounds=2, sources=2)
     one = G.snap(G.modelled(frame(SHARES[:1])), "annual", dt.date(2027, 12, 31))
-    assert SizeClass.of(one) == SizeClass(4, 4, 2)  # the floors
+    assert SizeClass.of(one) == SizeClass(4, 4, 0, 2)  # the floors; no bound, no bound block
     many = frame(
         [
             {"period_end": q.strftime("%Y-%m-%d"), "value": 1.0 + k, "source": f"s{k % 3}"}
@@ -46,31 +46,34 @@ def test_size_classes_are_powers_of_two_with_floors() -> None:
         ]
     )
     big = G.snap(G.modelled(many), "quarterly", dt.date(2027, 12, 31))
-    assert SizeClass.of(big) == SizeClass(32, 32, 4)
+    assert SizeClass.of(big) == SizeClass(32, 32, 0, 4)
 
 
 def test_padding_masks_every_padded_figure_and_source() -> None:
     design = G.snap(G.modelled(frame(SHARES)), "annual", dt.date(2027, 12, 31))
-    p = G.pad(design, SizeClass(8, 16, 4))
-    assert p.weights.shape == (16, 8) and p.last.shape == (16,)
-    real = slice(0, design.n_obs)
-    np.testing.assert_array_equal(p.weights[real, : design.n_fit], design.weights())
-    assert not p.weights[real, design.n_fit :].any()  # no real figure reads a padded period
-    for mask in (p.point, p.lower_bound, p.upper_bound, p.interval):
-        assert not mask[design.n_obs :].any()
-    assert p.point[real].sum() == 5 and p.lower_bound[real].sum() == 1
+    p = G.pad(design, SizeClass(8, 16, 4, 4))
+    pts, bds = p.points, p.bounds
+    assert pts.weights.shape == (16, 8) and bds.weights.shape == (4, 8) and pts.n == 5
+    np.testing.assert_array_equal(pts.weights[:5, : design.n_fit], design.weights()[:5])
+    np.testing.assert_array_equal(bds.weights[:1, : design.n_fit], design.weights()[5:])
+    assert not pts.weights[:5, design.n_fit :].any()  # no real figure reads a padded period
+    assert pts.point[:5].all() and not pts.point[5:].any()
+    assert bds.lower_bound[0] and not bds.lower_bound[1:].any()
+    for block in (pts, bds):
+        assert not (block.upper_bound | block.interval).any()
     np.testing.assert_array_equal(p.free_source, [1, 1, 0, 0])
     np.testing.assert_array_equal(p.fitted_steps, [1, 1, 1, 0, 0, 0, 0])
     lone = G.pad(G.snap(G.modelled(frame(SHARES[:3])), "annual", dt.date(2027, 12, 31)))
     np.testing.assert_array_equal(lone.free_source, [0, 0])  # a lone source is the reference
+    assert lone.size.bounds == 0 and lone.bounds.weights.shape == (0, 4)
     with pytest.raises(ValueError, match="does not fit"):
-        G.pad(design, SizeClass(2, 16, 4))
+        G.pad(design, SizeClass(8, 16, 0, 4))  # a bound needs a bound block
 
 
 def test_compile_group_of_a_fit_needs_no_sampler() -> None:
     ind = indicator("share", "annual")
     obs = frame(SHARES)
-    assert size_class(obs, ind, AS_OF, dt.date(2027, 12, 31)) == "share/T4-N8-S2"
+    assert size_class(obs, ind, AS_OF, dt.date(2027, 12, 31)) == "share/T4-P8-B2-S2"
     assert size_class(obs.iloc[0:0], ind, AS_OF, dt.date(2027, 12, 31)) == ""
     assert size_class(obs, indicator("level", "quarterly"), AS_OF, dt.date(2027, 12, 31)) == ""
 
@@ -92,8 +95,8 @@ def test_priors_round_trip_through_plain_data(family) -> None:
 
 @pytest.mark.slow
 def test_a_second_fit_in_the_same_size_class_compiles_nothing() -> None:
-    """Other figures, another seed, one figure fewer, an annual grid or a quarterly one: the same
-    size class reuses the compiled model; another class compiles once."""
+    """Other figures and another seed in the same size class reuse the compiled model; another
+    class (a quarterly grid: more periods) compiles once."""
     ind = indicator("share", "annual")
     horizon = dt.date(2027, 12, 31)
     COMPILED.clear()
@@ -102,10 +105,10 @@ def test_a_second_fit_in_the_same_size_class_compiles_nothing() -> None:
     assert first.diagnostics.compiles == 1
     before = compile_stats()
     assert before.compiles == start.compiles + 1
-    moved = [{**r, "value": r["value"] + 0.02} if "value" in r else r for r in SHARES[:5]]
+    moved = [{**r, "value": r["value"] + 0.02} if "value" in r else r for r in SHARES]
     second = fit_indicator(frame(moved), ind, AS_OF, horizon, 2, TEST_SETTINGS)
     after = compile_stats()
-    assert first.diagnostics.size_class == second.diagnostics.size_class == "T4-N8-S2"
+    assert first.diagnostics.size_class == second.diagnostics.size_class == "T4-P8-B2-S2"
     assert second.diagnostics.compiles == 0 and after.compiles == before.compiles
     assert after.reuses == before.reuses + 1 + second.diagnostics.retried
     assert second.diagnostics.passed
@@ -117,9 +120,15 @@ def test_a_second_fit_in_the_same_size_class_compiles_nothing() -> None:
     third = fit_indicator(
         quarterly, indicator("share", "quarterly"), AS_OF, horizon, 3, TEST_SETTINGS
     )
-    assert third.diagnostics.size_class == "T16-N8-S2" and third.diagnostics.compiles == 1
+    assert third.diagnostics.size_class == "T16-P8-B0-S2" and third.diagnostics.compiles == 1
     assert compile_stats().compiles == after.compiles + 1
     assert len(COMPILED) >= 2
+    # reproducible whatever the process compiled before: the reused graph gives the draws a
+    # fresh compile gave for the same figures and seed
+    again = fit_indicator(frame(SHARES), ind, AS_OF, horizon, 1, TEST_SETTINGS)
+    assert again.diagnostics.compiles == 0
+    np.testing.assert_array_equal(again.latent.values, first.latent.values)
+    np.testing.assert_array_equal(again.reported.values, first.reported.values)
 
 
 @pytest.mark.slow
@@ -146,8 +155,8 @@ def test_padded_and_exact_designs_give_the_same_posterior(family) -> None:
     ind = indicator(family, "annual")
     horizon = dt.date(2026, 12, 31)
     design = G.snap(obs, "annual", horizon)
-    exact = SizeClass(design.n_fit, design.n_obs, len(design.sources))
-    padded = SizeClass(16, 16, 8)
+    exact = SizeClass(design.n_fit, design.n_obs - 1, 1, len(design.sources))
+    padded = SizeClass(16, 16, 4, 8)
     settings = replace(TEST_SETTINGS, draws=1000, tune=1000, chains=2)
     fam = get_family(family)
     fits = {}

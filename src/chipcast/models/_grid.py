@@ -216,12 +216,16 @@ def new_source_names(sources: list[str]) -> list[str]:
 
 # --- size classes -----------------------------------------------------------------------------
 # A model's graph is fixed by the shapes of its parameters and data. Designs are padded to the
-# next power of two of their fitted periods, figures and sources (with these floors), so that the
-# registry's indicators, every backtest origin and the seeds of a retry fall into a handful of
-# classes, each compiled once per process. Padding changes no posterior: padded figures are
-# masked out of the likelihood, padded periods lie after the last fitted one (their shocks have
-# no figure to answer to) and padded sources report nothing.
-MIN_PERIODS, MIN_FIGURES, MIN_SOURCES = 4, 4, 2
+# next power of two of their fitted periods, point figures, bounds and sources (with these
+# floors; no bound block at all without bounds), so that the registry's indicators, every
+# backtest origin and the seeds of a retry fall into a handful of classes, each compiled once
+# per process. Bounds have their own block because their censored terms (a CDF: for Student-t
+# and negative-binomial noise an incomplete beta function and its gradient) cost many times a
+# density: padding every figure with them made a gradient evaluation several times dearer.
+# Padding changes no posterior: padded figures are masked out of the likelihood, padded
+# periods lie after the last fitted one (their shocks have no figure to answer to) and padded
+# sources report nothing.
+MIN_PERIODS, MIN_POINTS, MIN_BOUNDS, MIN_SOURCES = 4, 4, 2, 2
 
 
 def _pow2(n: int, floor: int) -> int:
@@ -230,45 +234,42 @@ def _pow2(n: int, floor: int) -> int:
 
 @dataclass(frozen=True, order=True)
 class SizeClass:
-    """The padded shape of a design: fitted periods, figures and sources."""
+    """The padded shape of a design: fitted periods, point figures, bounds, sources."""
 
     periods: int
-    figures: int
+    points: int
+    bounds: int
     sources: int
 
     @classmethod
     def of(cls, design: Design) -> SizeClass:
+        n_bounds = int((design.censor != "point").sum())
         return cls(
             _pow2(design.n_fit, MIN_PERIODS),
-            _pow2(design.n_obs, MIN_FIGURES),
+            _pow2(design.n_obs - n_bounds, MIN_POINTS),
+            _pow2(n_bounds, MIN_BOUNDS) if n_bounds else 0,
             _pow2(len(design.sources), MIN_SOURCES),
         )
 
     @property
     def label(self) -> str:
-        return f"T{self.periods}-N{self.figures}-S{self.sources}"
+        return f"T{self.periods}-P{self.points}-B{self.bounds}-S{self.sources}"
 
 
 @dataclass(frozen=True)
-class Padded:
-    """A design laid out in its size class's shapes; padded figures have every mask False.
+class Block:
+    """Figures of one kind (points, or bounds) padded to a fixed count; padded rows have every
+    mask False, NaN values and cover period 0 (no row is empty).
 
-    `weights` is the (figures, periods) coverage matrix (a padded row covers period 0 so that
-    no row is empty); `value`, `lower` and `upper` are NaN on padded rows; `free_source` is 1 for
-    a source whose offset and noise are parameters (0 for a lone source, the reference, and for
-    padding).
-    """
+    `weights` is the (figures, periods) coverage matrix; `one_period`: the figure covers one grid
+    period, `whole`: and the whole of it (frac 1)."""
 
-    size: SizeClass
-    n_fit: int
-    n_obs: int
-    n_sources: int
-    dt_years: float
+    n: int  # real figures
     last: np.ndarray
     source_idx: np.ndarray
     weights: np.ndarray
-    one_period: np.ndarray  # the figure covers one grid period
-    whole: np.ndarray  # ... and the whole of it (frac == 1)
+    one_period: np.ndarray
+    whole: np.ndarray
     point: np.ndarray
     lower_bound: np.ndarray
     upper_bound: np.ndarray
@@ -276,6 +277,21 @@ class Padded:
     value: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+
+
+@dataclass(frozen=True)
+class Padded:
+    """A design laid out in its size class's shapes: a block of point figures and one of bounds;
+    `free_source` is 1 for a source whose offset and noise are parameters (0 for a lone source,
+    the reference, and for padding)."""
+
+    size: SizeClass
+    n_fit: int
+    n_obs: int
+    n_sources: int
+    dt_years: float
+    points: Block
+    bounds: Block
     free_source: np.ndarray
 
     @property
@@ -284,29 +300,20 @@ class Padded:
         return (np.arange(self.size.periods - 1) < self.n_fit - 1).astype(float)
 
 
-def pad(design: Design, size: SizeClass | None = None) -> Padded:
-    """Lay `design` out in `size` (its own class by default)."""
-    size = size or SizeClass.of(design)
-    T, N, S = size.periods, size.figures, size.sources
-    n, s = design.n_obs, len(design.sources)
-    if design.n_fit > T or n > N or s > S:
-        raise ValueError(f"a design of {design.n_fit}/{n}/{s} does not fit size {size.label}")
+def _block(design: Design, rows: np.ndarray, n: int, periods: int) -> Block:
+    k = len(rows)
 
     def col(a: np.ndarray, fill: float | int | bool, dtype) -> np.ndarray:
-        out = np.full(N, fill, dtype=dtype)
-        out[:n] = a
+        out = np.full(n, fill, dtype=dtype)
+        out[:k] = a[rows]
         return out
 
-    W = np.zeros((N, T))
-    W[:n, : design.n_fit] = design.weights()
-    W[n:, 0] = 1.0
+    W = np.zeros((n, periods))
+    W[:k, : design.n_fit] = design.weights()[rows]
+    W[k:, 0] = 1.0
     one = design.first == design.last
-    return Padded(
-        size=size,
-        n_fit=design.n_fit,
-        n_obs=n,
-        n_sources=s,
-        dt_years=period_years(design.frequency),
+    return Block(
+        n=k,
         last=col(design.last, 0, np.int64),
         source_idx=col(design.source_idx, 0, np.int64),
         weights=W,
@@ -319,5 +326,32 @@ def pad(design: Design, size: SizeClass | None = None) -> Padded:
         value=col(design.value, np.nan, float),
         lower=col(design.lower, np.nan, float),
         upper=col(design.upper, np.nan, float),
-        free_source=(np.arange(S) < s).astype(float) * (s > 1),
+    )
+
+
+def pad(design: Design, size: SizeClass | None = None) -> Padded:
+    """Lay `design` out in `size` (its own class by default)."""
+    size = size or SizeClass.of(design)
+    points = np.flatnonzero(design.censor == "point")
+    bounds = np.flatnonzero(design.censor != "point")
+    s = len(design.sources)
+    if (
+        design.n_fit > size.periods
+        or len(points) > size.points
+        or len(bounds) > size.bounds
+        or s > size.sources
+    ):
+        raise ValueError(
+            f"a design of {design.n_fit} periods, {len(points)} points, {len(bounds)} bounds "
+            f"and {s} sources does not fit size {size.label}"
+        )
+    return Padded(
+        size=size,
+        n_fit=design.n_fit,
+        n_obs=design.n_obs,
+        n_sources=s,
+        dt_years=period_years(design.frequency),
+        points=_block(design, points, size.points, size.periods),
+        bounds=_block(design, bounds, size.bounds, size.periods),
+        free_source=(np.arange(size.sources) < s).astype(float) * (s > 1),
     )

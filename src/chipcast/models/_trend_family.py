@@ -19,7 +19,16 @@ import pandas as pd
 import xarray as xr
 
 from chipcast.models import _trend as TR
-from chipcast.models._grid import Design, Padded, SizeClass, modelled, pad, period_years, snap
+from chipcast.models._grid import (
+    Block,
+    Design,
+    Padded,
+    SizeClass,
+    modelled,
+    pad,
+    period_years,
+    snap,
+)
 from chipcast.models._priors import TrendPriors
 from chipcast.models._sampling import flat, gate_diagnostics, sample, unpadded
 from chipcast.models.base import (
@@ -68,20 +77,22 @@ class TrendFamily:
         if self.centring == "series":
             return np.arange(T) < (p.n_fit if self.centred(design) else 0)
         pinned = np.zeros(T, bool)
-        own = (d["m_point"] > 0) & (d["obs_single"] > 0)
-        pinned[p.last[own]] = True
+        own = (d["m_point"] > 0) & (d["p_single"] > 0)
+        pinned[p.points.last[own]] = True
         return pinned
 
-    def observed(self, p: Padded, scale: float) -> dict[str, np.ndarray]:
-        """Masks (1.0 where a term applies) and figures on the model scale (0 where masked)."""
+    def observed(self, b: Block, scale: float) -> dict[str, np.ndarray]:
+        """A block's masks (1.0 where a term applies: m_point, m_lower, m_upper, m_interval)
+        and figures on the model scale (obs_point, obs_lower, obs_upper, obs_iv_lower,
+        obs_iv_upper; 0 where masked)."""
         raise NotImplementedError
 
-    def links(self, p: Padded) -> dict[str, np.ndarray]:
-        """The data `aggregate` reads."""
+    def links(self, b: Block, prefix: str) -> dict[str, np.ndarray]:
+        """The data `aggregate` reads for a block, names starting with `prefix`."""
         raise NotImplementedError
 
-    def aggregate(self, level, data):
-        """The latent value each figure reads, on the model scale."""
+    def aggregate(self, level, data, prefix: str):
+        """The latent value each figure of a block reads, on the model scale."""
         raise NotImplementedError
 
     def noise(self, mu, sd):
@@ -101,16 +112,25 @@ class TrendFamily:
         return (self.name, self.version, self.priors, size)
 
     def data(self, design: Design, size: SizeClass | None = None) -> tuple[Padded, dict, float]:
+        """The padded design's arrays, as the model's `pm.Data`: point figures prefixed p_,
+        bounds b_ (absent when the size class has no bound block)."""
         p = pad(design, size)
         scale = self.scale(design)
+        pts = self.observed(p.points, scale)
         d = {
             "dt_years": np.float64(p.dt_years),
             "free_source": p.free_source,
-            "obs_last": p.last,
-            "obs_source": p.source_idx,
-            **self.links(p),
-            **self.observed(p, scale),
+            "p_last": p.points.last,
+            "p_source": p.points.source_idx,
+            **self.links(p.points, "p_"),
+            "m_point": pts["m_point"],
+            "obs_point": pts["obs_point"],
         }
+        if p.size.bounds:
+            bds = self.observed(p.bounds, scale)
+            d |= {"b_last": p.bounds.last, "b_source": p.bounds.source_idx}
+            d |= self.links(p.bounds, "b_")
+            d |= {k: v for k, v in bds.items() if k not in ("m_point", "obs_point")}
         c, anchor = TR.centring(p.fitted_steps, self.centred_periods(design, p, d))
         d["centred_steps"], d["anchor"] = c, anchor
         return p, d, scale
@@ -126,26 +146,32 @@ class TrendFamily:
         with pm.Model(coords=coords) as model:
             d = {k: pm.Data(k, v) for k, v in values.items()}
             level, _, offset, sigma_s = TR.trend_and_sources(self.priors, T, d)
-            mu_lat = self.aggregate(level, d)
-            mu = mu_lat + offset[d["obs_source"]]
-            sd = sigma_s[d["obs_source"]]
-            noise = self.noise(mu, sd)
-
-            def at(mask, y):  # masked figures are read where the terms are flat and finite
-                return pt.switch(d[mask] > 0, d[y], mu)
-
+            mu = self.aggregate(level, d, "p_") + offset[d["p_source"]]
+            noise = self.noise(mu, sigma_s[d["p_source"]])
             pm.Potential("y_point", pt.sum(d["m_point"] * pm.logp(noise, d["obs_point"])))
-            lo = at("m_lower", "obs_lower")
-            pm.Potential("y_lower", pt.sum(d["m_lower"] * pm.logccdf(noise, lo)))
-            pm.Potential("y_lower_near", -TR.beyond_bound(mu_lat - lo, d["m_lower"], self.priors))
-            hi = at("m_upper", "obs_upper")
-            pm.Potential("y_upper", pt.sum(d["m_upper"] * pm.logcdf(noise, hi)))
-            pm.Potential("y_upper_near", -TR.beyond_bound(hi - mu_lat, d["m_upper"], self.priors))
-            iv_hi = at("m_interval", "obs_iv_upper")
-            iv_lo = pt.switch(d["m_interval"] > 0, d["obs_iv_lower"], mu - 1.0)
-            mass = pm.math.logdiffexp(pm.logcdf(noise, iv_hi), pm.logcdf(noise, iv_lo))
-            pm.Potential("y_interval", pt.sum(d["m_interval"] * mass))
+            if p.size.bounds:
+                self._censored(d, level, offset, sigma_s)
         return model
+
+    def _censored(self, d, level, offset, sigma_s) -> None:
+        """The bounds' terms: censored noise plus the bound-distance cost; a masked bound is
+        read where the terms are flat and finite (at its mean)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        mu_lat = self.aggregate(level, d, "b_")
+        mu = mu_lat + offset[d["b_source"]]
+        noise = self.noise(mu, sigma_s[d["b_source"]])
+        lo = pt.switch(d["m_lower"] > 0, d["obs_lower"], mu)
+        pm.Potential("y_lower", pt.sum(d["m_lower"] * pm.logccdf(noise, lo)))
+        pm.Potential("y_lower_near", -TR.beyond_bound(mu_lat - lo, d["m_lower"], self.priors))
+        hi = pt.switch(d["m_upper"] > 0, d["obs_upper"], mu)
+        pm.Potential("y_upper", pt.sum(d["m_upper"] * pm.logcdf(noise, hi)))
+        pm.Potential("y_upper_near", -TR.beyond_bound(hi - mu_lat, d["m_upper"], self.priors))
+        iv_hi = pt.switch(d["m_interval"] > 0, d["obs_iv_upper"], mu)
+        iv_lo = pt.switch(d["m_interval"] > 0, d["obs_iv_lower"], mu - 1.0)
+        mass = pm.math.logdiffexp(pm.logcdf(noise, iv_hi), pm.logcdf(noise, iv_lo))
+        pm.Potential("y_interval", pt.sum(d["m_interval"] * mass))
 
     def fit(
         self,

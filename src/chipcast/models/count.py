@@ -69,32 +69,36 @@ def center(design: G.Design) -> float:
 
 
 def data(design: G.Design, size: G.SizeClass | None = None) -> tuple[G.Padded, dict]:
-    """The padded design's arrays, as the model's `pm.Data` (0 where a term is masked)."""
+    """The padded design's arrays, as the model's `pm.Data` (0 where a term is masked): point
+    figures prefixed p_, bounds b_ (absent when the size class has no bound block)."""
     p = G.pad(design, size)
-    lower = np.nan_to_num(p.lower, nan=-1.0)
-    upper = np.nan_to_num(p.upper, nan=0.0)
-    masks = {
-        "m_point": p.point,
-        "m_lower": p.lower_bound & (lower >= 0),
-        "m_upper": p.upper_bound & (upper > 0),
-        "m_interval": p.interval & (upper > 0),
-    }
-    figures = {
-        "obs_point": ("m_point", np.round(np.nan_to_num(p.value))),
-        "obs_lower": ("m_lower", np.floor(lower)),
-        "obs_upper": ("m_upper", np.ceil(upper) - 1),
-        "obs_iv_upper": ("m_interval", np.ceil(upper) - 1),
-        "obs_iv_lower": ("m_interval", np.floor(np.maximum(lower, -1))),
-    }
+    pts, bds = p.points, p.bounds
     d = {
         "r0_mu": np.float64(center(design)),
         "dt_years": np.float64(p.dt_years),
-        "weights": p.weights,
-        "obs_source": p.source_idx,
         "free_source": p.free_source,
-        **{k: m.astype(float) for k, m in masks.items()},
-        **{k: np.where(masks[m], v, 0).astype("int64") for k, (m, v) in figures.items()},
+        "p_weights": pts.weights,
+        "p_source": pts.source_idx,
+        "m_point": pts.point.astype(float),
+        "obs_point": np.where(pts.point, np.round(np.nan_to_num(pts.value)), 0).astype("int64"),
     }
+    if p.size.bounds:
+        lower = np.nan_to_num(bds.lower, nan=-1.0)
+        upper = np.nan_to_num(bds.upper, nan=0.0)
+        masks = {
+            "m_lower": bds.lower_bound & (lower >= 0),
+            "m_upper": bds.upper_bound & (upper > 0),
+            "m_interval": bds.interval & (upper > 0),
+        }
+        figures = {
+            "obs_lower": ("m_lower", np.floor(lower)),
+            "obs_upper": ("m_upper", np.ceil(upper) - 1),
+            "obs_iv_upper": ("m_interval", np.ceil(upper) - 1),
+            "obs_iv_lower": ("m_interval", np.floor(np.maximum(lower, -1))),
+        }
+        d |= {"b_weights": bds.weights, "b_source": bds.source_idx}
+        d |= {k: m.astype(float) for k, m in masks.items()}
+        d |= {k: np.where(masks[m], v, 0).astype("int64") for k, (m, v) in figures.items()}
     return p, d
 
 
@@ -109,7 +113,9 @@ def build_model(design: G.Design, size: G.SizeClass | None = None):
     coords = {"period": np.arange(T), "step": np.arange(T - 1), "source": np.arange(S)}
     with pm.Model(coords=coords) as model:
         d = {k: pm.Data(k, v) for k, v in values.items()}
-        r0 = pm.Normal("r0", d["r0_mu"], P.r0.sigma)
+        # r0 = centre + sd * z: the initial point then depends on no data, so a compiled model
+        # reused for other figures starts its chains where a fresh compile would (same draws)
+        r0 = pm.Deterministic("r0", d["r0_mu"] + P.r0.sigma * pm.Normal("r0_z", 0, 1))
         sig_rw = pm.HalfNormal("sig_rw", P.sig_rw.sigma)
         isa = pm.LogNormal(
             "inv_sqrt_alpha", np.log(P.inv_sqrt_alpha.median), P.inv_sqrt_alpha.log_sd
@@ -124,15 +130,20 @@ def build_model(design: G.Design, size: G.SizeClass | None = None):
         r = pt.concatenate([pt.reshape(r0, (1,)), r0 + pt.cumsum(steps)])
         pm.Deterministic("latent", r, dims="period")
         offset = pm.Deterministic("offset", tau * a * d["free_source"], dims="source")
-        mu = pt.dot(d["weights"], pt.exp(r)) * pt.exp(offset[d["obs_source"]])
-        nb = pm.NegativeBinomial.dist(mu=pt.maximum(mu, 1e-9), alpha=alpha)
-        pm.Potential("y_point", pt.sum(d["m_point"] * pm.logp(nb, d["obs_point"])))
-        tail = pm.math.log1mexp(pm.logcdf(nb, d["obs_lower"]))
-        pm.Potential("y_lower", pt.sum(d["m_lower"] * tail))
-        pm.Potential("y_upper", pt.sum(d["m_upper"] * pm.logcdf(nb, d["obs_upper"])))
-        hi = pm.logcdf(nb, pt.switch(d["m_interval"] > 0, d["obs_iv_upper"], 1))
-        lo = pm.logcdf(nb, pt.switch(d["m_interval"] > 0, d["obs_iv_lower"], 0))
-        pm.Potential("y_interval", pt.sum(d["m_interval"] * pm.math.logdiffexp(hi, lo)))
+
+        def nb(prefix: str):
+            mu = pt.dot(d[prefix + "weights"], pt.exp(r)) * pt.exp(offset[d[prefix + "source"]])
+            return pm.NegativeBinomial.dist(mu=pt.maximum(mu, 1e-9), alpha=alpha)
+
+        pm.Potential("y_point", pt.sum(d["m_point"] * pm.logp(nb("p_"), d["obs_point"])))
+        if p.size.bounds:
+            b = nb("b_")
+            tail = pm.math.log1mexp(pm.logcdf(b, d["obs_lower"]))
+            pm.Potential("y_lower", pt.sum(d["m_lower"] * tail))
+            pm.Potential("y_upper", pt.sum(d["m_upper"] * pm.logcdf(b, d["obs_upper"])))
+            hi = pm.logcdf(b, pt.switch(d["m_interval"] > 0, d["obs_iv_upper"], 1))
+            lo = pm.logcdf(b, pt.switch(d["m_interval"] > 0, d["obs_iv_lower"], 0))
+            pm.Potential("y_interval", pt.sum(d["m_interval"] * pm.math.logdiffexp(hi, lo)))
     return model
 
 

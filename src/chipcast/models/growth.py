@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from chipcast.models import _trend as TR
-from chipcast.models._grid import Design, Padded
+from chipcast.models._grid import Block, Design
 from chipcast.models._priors import (
     BoundDistance,
     Fixed,
@@ -134,40 +134,40 @@ class Growth(TrendFamily):
     def centred(self, design: Design) -> bool:
         return design.n_fit >= CENTRED_MIN_PERIODS
 
-    def observed(self, p: Padded, scale: float) -> dict[str, np.ndarray]:
-        pos = {k: np.nan_to_num(getattr(p, k), nan=0.0) > 0 for k in ("value", "lower", "upper")}
+    def observed(self, b: Block, scale: float) -> dict[str, np.ndarray]:
+        pos = {k: np.nan_to_num(getattr(b, k), nan=0.0) > 0 for k in ("value", "lower", "upper")}
         masks = {
-            "m_point": p.point & pos["value"],
-            "m_lower": p.lower_bound & pos["lower"],
-            "m_upper": p.upper_bound & pos["upper"],
-            "m_interval": p.interval & pos["upper"],
+            "m_point": b.point & pos["value"],
+            "m_lower": b.lower_bound & pos["lower"],
+            "m_upper": b.upper_bound & pos["upper"],
+            "m_interval": b.interval & pos["upper"],
         }
-        lo = np.maximum(np.nan_to_num(p.lower, nan=0.0), 1e-12 * scale)
+        lo = np.maximum(np.nan_to_num(b.lower, nan=0.0), 1e-12 * scale)
         figures = {
-            "obs_point": ("m_point", p.value),
-            "obs_lower": ("m_lower", p.lower),
-            "obs_upper": ("m_upper", p.upper),
+            "obs_point": ("m_point", b.value),
+            "obs_lower": ("m_lower", b.lower),
+            "obs_upper": ("m_upper", b.upper),
             "obs_iv_lower": ("m_interval", lo),
-            "obs_iv_upper": ("m_interval", p.upper),
+            "obs_iv_upper": ("m_interval", b.upper),
         }
         out = {k: m.astype(float) for k, m in masks.items()}
         for k, (m, v) in figures.items():
             out[k] = np.where(masks[m], _log_pos(np.nan_to_num(v, nan=scale) / scale), 0.0)
         return out
 
-    def links(self, p: Padded) -> dict[str, np.ndarray]:
-        W = p.weights
+    def links(self, b: Block, prefix: str) -> dict[str, np.ndarray]:
+        W = b.weights
         return {
-            "log_weights": np.where(W > 0, np.log(np.where(W > 0, W, 1.0)), -1e3),
-            "obs_single": p.whole.astype(float),
+            prefix + "log_weights": np.where(W > 0, np.log(np.where(W > 0, W, 1.0)), -1e3),
+            prefix + "single": b.whole.astype(float),
         }
 
-    def aggregate(self, level, data):
+    def aggregate(self, level, data, prefix: str):
         import pymc as pm
         import pytensor.tensor as pt
 
-        spanned = pm.math.logsumexp(level[None, :] + data["log_weights"], axis=1)
-        return pt.switch(data["obs_single"] > 0, level[data["obs_last"]], spanned)
+        spanned = pm.math.logsumexp(level[None, :] + data[prefix + "log_weights"], axis=1)
+        return pt.switch(data[prefix + "single"] > 0, level[data[prefix + "last"]], spanned)
 
     def noise(self, mu, sd):
         import pymc as pm

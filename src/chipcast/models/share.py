@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from chipcast.models import _trend as TR
-from chipcast.models._grid import Padded
+from chipcast.models._grid import Block
 from chipcast.models._priors import (
     BoundDistance,
     Fixed,
@@ -104,38 +104,38 @@ class Share(TrendFamily):
     """Logit link (a figure spanning several periods reads the logit of their mean share),
     Gaussian noise on the logit scale."""
 
-    def observed(self, p: Padded, scale: float) -> dict[str, np.ndarray]:
+    def observed(self, b: Block, scale: float) -> dict[str, np.ndarray]:
         masks = {
-            "m_point": p.point,
-            "m_lower": p.lower_bound & (np.nan_to_num(p.lower, nan=-1.0) > 0),
-            "m_upper": p.upper_bound & (np.nan_to_num(p.upper, nan=2.0) < 1),
-            "m_interval": p.interval,
+            "m_point": b.point,
+            "m_lower": b.lower_bound & (np.nan_to_num(b.lower, nan=-1.0) > 0),
+            "m_upper": b.upper_bound & (np.nan_to_num(b.upper, nan=2.0) < 1),
+            "m_interval": b.interval,
         }
         figures = {
-            "obs_point": ("m_point", p.value),
-            "obs_lower": ("m_lower", p.lower),
-            "obs_upper": ("m_upper", p.upper),
-            "obs_iv_lower": ("m_interval", p.lower),
-            "obs_iv_upper": ("m_interval", p.upper),
+            "obs_point": ("m_point", b.value),
+            "obs_lower": ("m_lower", b.lower),
+            "obs_upper": ("m_upper", b.upper),
+            "obs_iv_lower": ("m_interval", b.lower),
+            "obs_iv_upper": ("m_interval", b.upper),
         }
         out = {k: m.astype(float) for k, m in masks.items()}
         for k, (m, v) in figures.items():
             out[k] = np.where(masks[m], _logit(np.nan_to_num(v, nan=0.5)), 0.0)
         return out
 
-    def links(self, p: Padded) -> dict[str, np.ndarray]:
-        W = p.weights
+    def links(self, b: Block, prefix: str) -> dict[str, np.ndarray]:
+        W = b.weights
         return {
-            "mean_weights": W / W.sum(axis=1, keepdims=True),
-            "obs_single": p.one_period.astype(float),
+            prefix + "mean_weights": W / W.sum(axis=1, keepdims=True),
+            prefix + "single": b.one_period.astype(float),
         }
 
-    def aggregate(self, level, data):
+    def aggregate(self, level, data, prefix: str):
         import pytensor.tensor as pt
 
-        pbar = pt.clip(pt.dot(data["mean_weights"], pt.sigmoid(level)), EPS, 1 - EPS)
+        pbar = pt.clip(pt.dot(data[prefix + "mean_weights"], pt.sigmoid(level)), EPS, 1 - EPS)
         spanned = pt.log(pbar) - pt.log1p(-pbar)
-        return pt.switch(data["obs_single"] > 0, level[data["obs_last"]], spanned)
+        return pt.switch(data[prefix + "single"] > 0, level[data[prefix + "last"]], spanned)
 
     def noise(self, mu, sd):
         import pymc as pm

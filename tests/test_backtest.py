@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from chipcast.cli import main
-from chipcast.data import load
 from chipcast.evaluate.backtest import origins_for, summary_table
+from chipcast.registry import load
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from chipcast.data import load
+from chipcast.registry import load
 from chipcast.report.site import build_site, offline_html
 from tests.conftest import FIXTURE
 

@@ -16,10 +16,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from chipcast.data import Registry, as_of, find_root, load, today_utc
+from chipcast import models
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.probability import forecast_claim, horizon_for, indicator_seed
+from chipcast.evaluate.resolution import resolve
+from chipcast.evaluate.scoreboard import claim_scores, reliability_inputs, score_claim
+from chipcast.evaluate.scores import reliability_table
 from chipcast.models.base import Trajectory, settings_for
-from chipcast.schema import Claim, Indicator
+from chipcast.paths import find_root
+from chipcast.registry import Registry, load
+from chipcast.schema import Claim, Indicator, bounded_text, today_utc
+from chipcast.store import read_backtest, read_history, read_quantiles
 
 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
 
@@ -60,11 +68,7 @@ def indicator_context(
         as_of=date,
         observations=as_of(obs, date),
         all_vintages=obs[obs["published"] <= pd.Timestamp(date)].reset_index(drop=True),
-        claims=[
-            c
-            for c in reg.claims.values()
-            if c.indicator == indicator_id and c.status != "not_checkable"
-        ],
+        claims=reg.indicator_claims(indicator_id),
     )
 
 
@@ -82,13 +86,9 @@ def observations_table(ctx: IndicatorContext) -> pd.DataFrame:
     scale = ctx.indicator.display_scale
 
     def text(r: pd.Series) -> str:
-        f = lambda x: f"{x * scale:.4g}"  # noqa: E731
-        return {
-            "point": lambda: f(r["value"]),
-            "lower": lambda: ">" + f(r["lower"]),
-            "upper": lambda: "<" + f(r["upper"]),
-            "interval": lambda: f"{f(r['lower'])}..{f(r['upper'])}",
-        }[r["censor"]]()
+        return bounded_text(
+            r["censor"], r["value"], r["lower"], r["upper"], lambda x: f"{x * scale:.4g}"
+        )
 
     out = pd.DataFrame(
         {
@@ -152,11 +152,12 @@ def sampler_settings(profile: str = "default", draws: int | None = None, tune: i
     return replace(s, draws=draws or s.draws, tune=tune or s.tune)
 
 
-def plot_prior_predictive(ctx: IndicatorContext, seed: int = 1, samples: int = 300) -> plt.Figure:
+def plot_prior_predictive(
+    ctx: IndicatorContext, seed: int | None = None, samples: int = 300
+) -> plt.Figure:
     """Prior predictive bands of the latent path: are the priors weakly informative and sane?"""
-    from chipcast.models import get_family
-
-    fam = get_family(ctx.indicator.family)
+    fam = models.get_family(ctx.indicator.family)
+    seed = DEFAULT_SEED if seed is None else seed
     prior = fam.prior_predictive(ctx.observations, ctx.indicator, ctx.horizon, seed, samples)
     fig, ax = plt.subplots(figsize=(8, 3.5))
     _fan(ax, prior, ctx.indicator.display_scale, "#999999", "prior")
@@ -168,17 +169,16 @@ def plot_prior_predictive(ctx: IndicatorContext, seed: int = 1, samples: int = 3
 
 def fit(
     ctx: IndicatorContext,
-    seed: int,
+    seed: int | None = None,
     profile: str = "default",
     draws: int | None = None,
     tune: int | None = None,
 ) -> Trajectory | None:
     """Fit the indicator's family on the as-of view (None for family `none` or no data)."""
-    from chipcast.models import fit_indicator
-
+    seed = DEFAULT_SEED if seed is None else seed
     if ctx.indicator.family == "none" or ctx.observations.empty:
         return None
-    return fit_indicator(
+    return models.fit_indicator(
         ctx.observations,
         ctx.indicator,
         ctx.as_of,
@@ -292,26 +292,18 @@ class ClaimContext:
 def claim_context(
     root: str | Path, claim_id: str, today: str | dt.date | None = None
 ) -> ClaimContext:
-    from chipcast.pipeline.history import read_history
-
     reg = load(find_root(root))
     if claim_id not in reg.claims:
         raise KeyError(f"unknown claim {claim_id!r}; known: {', '.join(sorted(reg.claims))}")
     claim = reg.claims[claim_id]
     hist = read_history(reg.paths)
     hist = hist[hist["claim_id"] == claim_id].reset_index(drop=True)
-    traj = pd.DataFrame()
-    if claim.indicator and (reg.paths.trajectories / f"{claim.indicator}.csv").exists():
-        traj = pd.read_csv(
-            reg.paths.trajectories / f"{claim.indicator}.csv", parse_dates=["period_end", "as_of"]
-        )
-    return ClaimContext(reg, claim, _date(today), hist, traj)
+    traj = read_quantiles(reg.paths.trajectory_file(claim.indicator)) if claim.indicator else None
+    return ClaimContext(reg, claim, _date(today), hist, pd.DataFrame() if traj is None else traj)
 
 
 def claim_card(ctx: ClaimContext) -> pd.Series:
     """Who said what, when, and how it is operationalised."""
-    from chipcast.evaluate.resolution import resolve
-
     c = ctx.claim
     r = resolve(c, ctx.registry.observations, ctx.today)
     fields = {
@@ -412,10 +404,6 @@ def plot_probability_history(ctx: ClaimContext) -> plt.Figure | None:
 
 def claim_scores_table(ctx: ClaimContext) -> pd.DataFrame:
     """The claim's scores beside the reference forecasters (empty until it resolves)."""
-    from chipcast.evaluate.resolution import resolve
-    from chipcast.evaluate.scoreboard import score_claim
-    from chipcast.pipeline.history import read_history
-
     res = resolve(ctx.claim, ctx.registry.observations, ctx.today)
     rows = score_claim(ctx.registry, ctx.claim, res, read_history(ctx.registry.paths))
     return pd.DataFrame(rows)
@@ -435,14 +423,11 @@ class Scoreboard:
 
 def scoreboard(root: str | Path, today: str | dt.date | None = None) -> Scoreboard:
     """Everything the scoreboard shows, recomputed from history and data."""
-    from chipcast.evaluate.scoreboard import claim_scores
-    from chipcast.pipeline.history import read_history
-
     reg = load(find_root(root))
     date = _date(today)
     hist = read_history(reg.paths)
-    bt_path = reg.paths.root / "forecasts" / "backtest.csv"
-    bt = pd.read_csv(bt_path) if bt_path.exists() else pd.DataFrame()
+    bt = read_backtest(reg.paths)
+    bt = pd.DataFrame() if bt is None else bt
     return Scoreboard(reg, date, hist, claim_scores(reg, hist, date), bt)
 
 
@@ -462,9 +447,6 @@ def score_comparison(sb: Scoreboard) -> pd.DataFrame:
 
 
 def reliability(sb: Scoreboard, bins: int = 5) -> pd.DataFrame:
-    from chipcast.evaluate.scoreboard import reliability_inputs
-    from chipcast.evaluate.scores import reliability_table
-
     pairs = reliability_inputs(sb.history, sb.registry, sb.today)
     if pairs.empty:
         return pd.DataFrame()
@@ -477,10 +459,9 @@ def source_bias(sb: Scoreboard) -> pd.DataFrame:
     """Who runs hot: each source's median report minus the latent median, per share indicator."""
     rows = []
     for ind_id, ind in sb.registry.indicators.items():
-        path = sb.registry.paths.trajectories / f"{ind_id}.csv"
-        if ind.family != "share" or not path.exists():
+        q = read_quantiles(sb.registry.paths.trajectory_file(ind_id))
+        if ind.family != "share" or q is None:
             continue
-        q = pd.read_csv(path)
         latent = q[q["series"] == "latent"].set_index("period_end")["q500"]
         for src, df in q[~q["series"].isin(["latent", "_new"])].groupby("series"):
             d = (df.set_index("period_end")["q500"] - latent).dropna()

@@ -12,7 +12,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK, EXIT_PARTIAL, EXIT_INVALID, EXIT_LOCKED = 0, 1, 2, 3
+from chipcast.evaluate import DEFAULT_SEED
+from chipcast.exitcodes import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
+from chipcast.paths import Paths
+from chipcast.registry import InvalidData, Registry, check_project, load
+from chipcast.schema import today_utc
 
 
 class UsageError(Exception):
@@ -42,14 +46,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _today(args: argparse.Namespace) -> dt.date:
-    from chipcast.data import today_utc
-
     return args.today or today_utc()
 
 
-def _load(args: argparse.Namespace):
-    from chipcast.data import load
-
+def _load(args: argparse.Namespace) -> Registry:
     return load(args.root)
 
 
@@ -57,8 +57,6 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from chipcast.validate import check_project
-
     reg, problems = check_project(args.root)
     for p in problems:
         print(p)
@@ -242,8 +240,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import http.server
 
-    from chipcast.data import Paths
-
     site = Paths(args.root.resolve()).site
     if not (site / "index.html").exists():
         raise UsageError(f"no site at {site}: run `chipcast report` first")
@@ -423,7 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=20250717, help="random seed (default: 20250717)")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument(
         "--profile",
         choices=["default", "test-small"],
@@ -440,8 +438,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.root.is_dir():
             print(f"chipcast: error: --root {args.root}: not a directory", file=sys.stderr)
             return EXIT_INVALID
-    from chipcast.validate import InvalidData
-
     try:
         return int(args.func(args))
     except InvalidData as exc:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chipcast.schema import Claim
-from chipcast.settle import decide as _decide
-from chipcast.settle import settling_observation
+from chipcast.registry.settle import decide as _decide
+from chipcast.registry.settle import settling_observation
+from chipcast.schema import Claim, bounded_text
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,9 @@ def resolve(claim: Claim, observations: pd.DataFrame, today: dt.date) -> Resolut
             and (_decide(claim, first) if claim.kind == "threshold" else first["value"])
             != (outcome if claim.kind == "threshold" else row["value"])
         )
-        text = _value_text(row)
+        text = bounded_text(
+            row["censor"], row["value"], row["lower"], row["upper"], lambda x: f"{x:.6g}"
+        )
         note = f"{row['source']} reported {text} for {row['period_end'].date()} (published {row['published'].date()})"
         if revised:
             note += f"; revised from the figure published {first['published'].date()}"
@@ -97,17 +99,6 @@ def _first_settling(claim: Claim, observations: pd.DataFrame, today: dt.date) ->
         if row is not None:
             return row
     return None
-
-
-def _value_text(row: pd.Series) -> str:
-    c = row["censor"]
-    if c == "point":
-        return f"{row['value']:.6g}"
-    if c == "lower":
-        return f">{row['lower']:.6g}"
-    if c == "upper":
-        return f"<{row['upper']:.6g}"
-    return f"{row['lower']:.6g}..{row['upper']:.6g}"
 
 
 def _resolve_event(claim: Claim, today: dt.date) -> Resolution:

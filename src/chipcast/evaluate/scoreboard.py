@@ -22,9 +22,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from chipcast.data import Registry, as_of
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.baselines import BASELINES
-from chipcast.evaluate.probability import QUANTILE_COLUMNS, indicator_seed
+from chipcast.evaluate.probability import indicator_seed
 from chipcast.evaluate.resolution import Resolution, resolve
 from chipcast.evaluate.scores import (
     crps_from_draws,
@@ -32,8 +33,10 @@ from chipcast.evaluate.scores import (
     interval_coverage,
     time_averaged,
 )
-from chipcast.models.base import QUANTILES
+from chipcast.models import period_grid
+from chipcast.registry import Registry
 from chipcast.schema import Claim
+from chipcast.store import QUANTILE_COLUMNS, QUANTILES
 
 SCORE_COLUMNS = (
     "claim_id",
@@ -52,8 +55,6 @@ N_SAMPLES = 2000
 
 
 def _window_periods(claim: Claim, frequency: str) -> pd.DatetimeIndex:
-    from chipcast.models import period_grid
-
     if claim.aggregate:
         return period_grid(claim.window_start, claim.target_period, frequency)
     return pd.DatetimeIndex([pd.Timestamp(claim.target_period)])
@@ -106,7 +107,7 @@ def _numeric_row(
 
 
 def score_claim(
-    reg: Registry, claim: Claim, res: Resolution, history: pd.DataFrame, seed: int = 20250717
+    reg: Registry, claim: Claim, res: Resolution, history: pd.DataFrame, seed: int = DEFAULT_SEED
 ) -> list[dict[str, object]]:
     """Rows for one resolved claim: the system's forecasts and each reference forecaster."""
     if res.status != "resolved" or res.resolved_on is None:
@@ -193,7 +194,7 @@ def score_claim(
 
 
 def claim_scores(
-    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = 20250717
+    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = DEFAULT_SEED
 ) -> pd.DataFrame:
     """Scores of every resolved claim, one row per claim and forecaster."""
     rows = []

@@ -17,12 +17,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from chipcast.data import Paths, Registry, as_of, load
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.probability import ClaimForecast, forecast_claim, horizon_for, indicator_seed
+from chipcast.exitcodes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from chipcast.fileio import atomic_write_text
 from chipcast.models.base import Diagnostics, Trajectory, settings_for
+from chipcast.paths import Paths
 from chipcast.pipeline.execute import (
     SCOREBOARD_IMPORTS,
     Job,
@@ -37,18 +38,21 @@ from chipcast.pipeline.fingerprint import (
     notebook_code,
     packages_text,
 )
-from chipcast.pipeline.history import (
-    history_row,
+from chipcast.pipeline.history import history_row
+from chipcast.pipeline.lock import LockHeld, RefreshLock
+from chipcast.registry import Registry, load
+from chipcast.report.site import build_site
+from chipcast.store import (
     new_run_id,
     read_history,
     read_meta,
+    write_forecasts,
     write_history,
     write_meta,
+    write_quantiles,
+    write_run_log,
     write_trajectory,
 )
-from chipcast.pipeline.lock import LockHeld, RefreshLock
-
-EXIT_OK, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 3
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class RefreshOptions:
     dry_run: bool = False
     jobs: int | None = None
     profile: str = "default"
-    seed: int = 20250717
+    seed: int = DEFAULT_SEED
     scheduler: str | None = None
     timeout: float = 900.0
     progress: bool = True
@@ -92,9 +96,7 @@ def plan(reg: Registry, opts: RefreshOptions) -> list[PlannedJob]:
         view = visible[visible["indicator"] == ind_id]
         if view.empty:
             continue
-        claims = [
-            c for c in reg.claims.values() if c.indicator == ind_id and c.status != "not_checkable"
-        ]
+        claims = reg.indicator_claims(ind_id)
         horizon = horizon_for(claims, date)
         params = {
             "indicator_id": ind_id,
@@ -107,7 +109,7 @@ def plan(reg: Registry, opts: RefreshOptions) -> list[PlannedJob]:
         fp = job_fingerprint(
             notebook, ind.family, view, ind.model_dump(mode="json"), targets, params
         )
-        meta = read_meta(paths.trajectories, ind_id) if opts.as_of is None else None
+        meta = read_meta(paths, ind_id) if opts.as_of is None else None
         if only is not None and ind_id not in only:
             stale, reason = False, "not selected (--only)"
         elif opts.force or opts.as_of is not None:
@@ -349,7 +351,9 @@ def _run_and_decide(
         write_history(paths, run_id, rows)  # history first: a crash after it only re-runs work
         for ind_id, traj in trajectories.items():
             job = by_id[ind_id]
-            write_trajectory(paths.trajectories, traj, _meta(traj, job, run_id, "ok", opts))
+            write_trajectory(
+                paths, ind_id, traj.quantile_frame(), _meta(traj, job, run_id, "ok", opts)
+            )
         for rec in records:
             if rec["status"] in ("failed", "gated"):
                 _mark_stale(paths, rec, by_id[rec["id"]], run_id, opts)
@@ -367,8 +371,7 @@ def _run_and_decide(
         "exit_code": EXIT_PARTIAL if failed else EXIT_OK,
         "jobs": sorted(records, key=lambda r: (r["status"] == "skipped", r["id"])),
     }
-    atomic_write_text(run_dir / "run.json", json.dumps(log, indent=2, default=str) + "\n")
-    atomic_write_text(run_dir / "run.log", _log_text(log))
+    write_run_log(run_dir, log)
     for r in failed:
         print(
             f"FAILED {r['id']}: {r['error']} (see {run_dir / r.get('notebook', '')})",
@@ -529,51 +532,29 @@ def _mark_stale(
     paths: Paths, rec: dict[str, object], job: PlannedJob, run_id: str, opts: RefreshOptions
 ) -> None:
     """Keep the last good trajectory visible, flagged stale with the failure."""
-    meta = read_meta(paths.trajectories, job.indicator) or {
+    meta = read_meta(paths, job.indicator) or {
         "indicator": job.indicator,
         "family": job.family,
     }
     meta.update(stale=True, status=rec["status"], failed_run=run_id, error=rec["error"])
     if "diagnostics" in rec:
         meta["failed_diagnostics"] = rec["diagnostics"]
-    write_meta(paths.trajectories, job.indicator, meta)
+    write_meta(paths, job.indicator, meta)
 
 
 def _write_as_of(
     base: Path, run_id: str, rows: list[dict[str, object]], trajectories: dict[str, Trajectory]
 ) -> None:
-    from chipcast.pipeline.history import HISTORY_COLUMNS
-
-    df = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    atomic_write_text(
-        base / "forecasts.csv", df.to_csv(index=False, float_format="%.6g", lineterminator="\n")
-    )
+    write_forecasts(base / "forecasts.csv", rows)
     for ind_id, traj in trajectories.items():
-        q = traj.quantile_frame()
-        atomic_write_text(
-            base / "trajectories" / f"{ind_id}.csv",
-            q.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
-        )
+        write_quantiles(base / "trajectories" / f"{ind_id}.csv", traj.quantile_frame())
     print(
         f"as-of forecasts written to {base / 'forecasts.csv'} (history untouched)", file=sys.stderr
     )
 
 
-def _log_text(log: dict[str, object]) -> str:
-    lines = [
-        f"run {log['run_id']} today={log['today']} as_of={log['as_of']} exit={log['exit_code']}"
-    ]
-    for j in log["jobs"]:  # type: ignore[union-attr]
-        lines.append(
-            f"{j['status']:8} {j['id']:45} {j.get('seconds', 0):7.1f}s {j.get('error', '')}"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def _render(reg: Registry, opts: RefreshOptions, run_id: str) -> int:
     try:
-        from chipcast.report.site import build_site
-
         path = build_site(reg.paths.root, today=opts.today, run_id=run_id)
         print(f"site: {path}", file=sys.stderr)
         return EXIT_OK
@@ -594,9 +575,8 @@ def _site_key(reg: Registry, opts: RefreshOptions) -> str:
                 h.update(f.read_bytes())
     for nb in sorted(reg.paths.notebooks.glob("*.ipynb")):
         h.update(notebook_code(nb).encode())
-    backtest = reg.paths.root / "forecasts" / "backtest.csv"
-    if backtest.exists():
-        h.update(backtest.read_bytes())
+    if reg.paths.backtest.exists():
+        h.update(reg.paths.backtest.read_bytes())
     return h.hexdigest()
 
 

@@ -34,12 +34,14 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from chipcast.data import Paths, Registry, load, period_start_for
+from chipcast.data import period_start_for
 from chipcast.evaluate.resolution import resolve_all
+from chipcast.paths import Paths
+from chipcast.registry import Registry, load
 from chipcast.report import charts
-from chipcast.schema import Claim, Indicator
+from chipcast.schema import Claim, Indicator, bounded_text
+from chipcast.store import read_backtest, read_history, read_runs, read_trajectory
 
-QUANTILE_COLUMNS = ("q025", "q050", "q100", "q250", "q500", "q750", "q900", "q950", "q975")
 FORECASTERS = ("model", "naive", "statsmodels", "claimant", "judgment")
 SCORE_COLUMNS = ("claim_id", "forecaster", "brier", "log_score", "crps", "days", "n_forecasts")
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
@@ -124,16 +126,16 @@ def fmt_date(d: object) -> str:
 
 def obs_text(row: pd.Series | dict[str, Any], ind: Indicator | None) -> str:
     """A published figure as published: '41%', '>30%', '<5', '4–6'."""
-    c = row["censor"]
-    if c == "point":
-        return ind_value(row["value"], ind)
-    if c == "lower":
-        return ">" + ind_value(row["lower"], ind)
-    if c == "upper":
-        return "<" + ind_value(row["upper"], ind)
     scale = ind.display_scale if ind else 1.0
-    label = ind.label if ind else ""
-    return with_unit(f"{fmt_num(row['lower'] * scale)}–{fmt_num(row['upper'] * scale)}", label)
+    text = bounded_text(
+        row["censor"],
+        row["value"],
+        row["lower"],
+        row["upper"],
+        lambda x: fmt_num(None if _isnan(x) else x * scale),
+        range_sep="–",
+    )
+    return with_unit(text, ind.label if ind else "")
 
 
 def safe_url(url: object) -> str | None:
@@ -146,105 +148,6 @@ def safe_url(url: object) -> str | None:
 
 # --------------------------------------------------------------------------------------------
 # reading the inputs
-
-
-def read_history(paths: Paths) -> pd.DataFrame:
-    """Every forecast in forecasts/history/*.csv, oldest first (empty frame when none)."""
-    frames = []
-    for f in sorted(paths.history.glob("*.csv")):
-        try:
-            df = pd.read_csv(
-                f, dtype={"run_id": str, "claim_id": str, "indicator": str, "model": str}
-            )
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):
-            continue
-        if not df.empty:
-            frames.append(df)
-    cols = [
-        "run_id",
-        "issued_on",
-        "claim_id",
-        "kind",
-        "forecaster",
-        "model",
-        "model_version",
-        "indicator",
-        "probability",
-        *QUANTILE_COLUMNS,
-        "mean",
-    ]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    df = pd.concat(frames, ignore_index=True)
-    for c in cols:
-        if c not in df:
-            df[c] = np.nan
-    df["issued_on"] = pd.to_datetime(df["issued_on"], errors="coerce")
-    for c in ("probability", *QUANTILE_COLUMNS, "mean"):
-        df[c] = pd.to_numeric(df[c], errors="coerce")
-    df = df.dropna(subset=["issued_on", "claim_id"])
-    return df.sort_values(["issued_on", "run_id"], kind="stable").reset_index(drop=True)
-
-
-def read_trajectory(
-    paths: Paths, indicator: str
-) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
-    q, meta = None, None
-    csv = paths.trajectories / f"{indicator}.csv"
-    if csv.exists():
-        try:
-            q = pd.read_csv(csv, dtype={"series": str})
-            q["period_end"] = pd.to_datetime(q["period_end"])
-            for c in (*QUANTILE_COLUMNS, "mean"):
-                if c in q:
-                    q[c] = pd.to_numeric(q[c], errors="coerce")
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, KeyError):
-            q = None
-    js = paths.trajectories / f"{indicator}.json"
-    if js.exists():
-        try:
-            meta = json.loads(js.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError):
-            meta = {"status": "unreadable", "error": f"{js.name} is not valid JSON"}
-    return q, meta
-
-
-def read_runs(paths: Paths) -> list[dict[str, Any]]:
-    """run.json of every run, newest first; an unreadable one is listed with its problem."""
-    runs = []
-    if not paths.runs.is_dir():
-        return runs
-    for d in sorted(paths.runs.iterdir(), reverse=True):
-        f = d / "run.json"
-        if not d.is_dir() or not f.exists():
-            continue
-        try:
-            run = json.loads(f.read_text(encoding="utf-8"))
-            if not isinstance(run, dict):
-                raise ValueError("not an object")
-        except (json.JSONDecodeError, OSError, ValueError) as exc:
-            run = {"run_id": d.name, "jobs": [], "unreadable": f"run.json unreadable: {exc}"}
-        run.setdefault("run_id", d.name)
-        run["_dir"] = d
-        jobs = [j for j in run.get("jobs") or [] if isinstance(j, dict)]
-        run["jobs"] = jobs
-        counts = {s: 0 for s in ("ran", "skipped", "failed", "gated")}
-        for j in jobs:
-            counts[str(j.get("status"))] = counts.get(str(j.get("status")), 0) + 1
-        run["counts"] = counts
-        run["failures"] = [j for j in jobs if j.get("status") in ("failed", "gated")]
-        runs.append(run)
-    return runs
-
-
-def read_backtest(paths: Paths) -> pd.DataFrame | None:
-    f = paths.root / "forecasts" / "backtest.csv"
-    if not f.exists():
-        return None
-    try:
-        return pd.read_csv(f)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError):
-        return None
 
 
 def empty_scores() -> pd.DataFrame:

@@ -19,10 +19,11 @@ import pandas as pd
 from chipcast import models
 from chipcast.data import as_of
 from chipcast.evaluate import DEFAULT_SEED
+from chipcast.evaluate import scoreboard as sb_eval
+from chipcast.evaluate.calibration import RELIABILITY_BINS
 from chipcast.evaluate.probability import forecast_claim, horizon_for, indicator_seed
 from chipcast.evaluate.resolution import resolve
-from chipcast.evaluate.scoreboard import claim_scores, reliability_inputs, score_claim
-from chipcast.evaluate.scores import reliability_table
+from chipcast.evaluate.scoreboard import claim_scores, score_claim, score_summary
 from chipcast.models.base import Trajectory, settings_for
 from chipcast.paths import find_root
 from chipcast.registry import Registry, load
@@ -433,26 +434,12 @@ def scoreboard(root: str | Path, today: str | dt.date | None = None) -> Scoreboa
 
 def score_comparison(sb: Scoreboard) -> pd.DataFrame:
     """Mean scores per forecaster over the resolved claims each one forecast."""
-    if sb.scores.empty:
-        return pd.DataFrame(columns=["forecaster", "claims", "brier", "log_score", "crps"])
-    g = sb.scores.groupby("forecaster")
-    return pd.DataFrame(
-        {
-            "claims": g["claim_id"].nunique(),
-            "brier": g["brier"].mean(),
-            "log_score": g["log_score"].mean(),
-            "crps": g["crps"].mean(),
-        }
-    ).reset_index()
+    return score_summary(sb.scores)
 
 
-def reliability(sb: Scoreboard, bins: int = 5) -> pd.DataFrame:
-    pairs = reliability_inputs(sb.history, sb.registry, sb.today)
-    if pairs.empty:
-        return pd.DataFrame()
-    return reliability_table(
-        pairs["probability"].to_numpy(), pairs["outcome"].to_numpy(), bins=bins
-    )
+def reliability(sb: Scoreboard, bins: int = RELIABILITY_BINS) -> pd.DataFrame:
+    """The calibration table the site draws: last forecast before each binary claim resolved."""
+    return sb_eval.reliability(sb.history, sb.registry, sb.today, bins)
 
 
 def source_bias(sb: Scoreboard) -> pd.DataFrame:

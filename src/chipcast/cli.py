@@ -14,6 +14,7 @@ from pathlib import Path
 
 from chipcast.evaluate import DEFAULT_SEED
 from chipcast.exitcodes import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
+from chipcast.fileio import atomic_write_text
 from chipcast.paths import Paths
 from chipcast.registry import InvalidData, Registry, check_project, load
 from chipcast.schema import today_utc
@@ -173,8 +174,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.backtest import format_backtest, run_backtest, summary_table
-    from chipcast.fileio import atomic_write_text
+    from chipcast.evaluate.backtest import (
+        SUMMARY_COLUMNS,
+        format_backtest,
+        run_backtest,
+        summary_table,
+    )
 
     reg = _load(args)
     unknown = [i for i in args.indicators if i not in reg.indicators]
@@ -191,17 +196,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     table = summary_table(scores)
     print(format_backtest(table, scores))
     if args.out:
-        cols = [
-            "indicator",
-            "model",
-            "n",
-            "crps",
-            "crps_rel_naive",
-            "coverage_50",
-            "coverage_80",
-            "coverage_95",
-        ]
-        atomic_write_text(Path(args.out), table[cols].to_csv(index=False, float_format="%.4f"))
+        out = table[SUMMARY_COLUMNS].to_csv(index=False, float_format="%.4f")
+        atomic_write_text(Path(args.out), out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.detail:
         atomic_write_text(Path(args.detail), scores.to_csv(index=False, float_format="%.6g"))

@@ -22,8 +22,9 @@ from chipcast import models
 from chipcast.data import as_of
 from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.baselines import BASELINES
+from chipcast.evaluate.calibration import binomial_interval
 from chipcast.evaluate.probability import indicator_seed, window_draws
-from chipcast.evaluate.scores import binomial_interval, score_against_observation
+from chipcast.evaluate.scores import COVERAGE_COLUMNS, score_against_observation
 from chipcast.models import period_grid
 from chipcast.models.base import settings_for
 from chipcast.registry import Registry
@@ -47,11 +48,11 @@ DETAIL_COLUMNS = [
     "q90",
     "pit",
     "crps",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    *COVERAGE_COLUMNS,
     "gated",
 ]
+# The table `chipcast backtest --out` writes (fixed by the design's Contracts).
+SUMMARY_COLUMNS = ["indicator", "model", "n", "crps", "crps_rel_naive", *COVERAGE_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,7 @@ def backtest_indicator(
                         "q90": q[2],
                         "pit": sc.get("pit", np.nan),
                         "crps": sc.get("crps", np.nan),
-                        "coverage_50": sc.get("coverage_50", np.nan),
-                        "coverage_80": sc.get("coverage_80", np.nan),
-                        "coverage_95": sc.get("coverage_95", np.nan),
+                        **{c: sc.get(c, np.nan) for c in COVERAGE_COLUMNS},
                         "gated": gated and model == ind.family,
                     }
                 )
@@ -228,16 +227,7 @@ def run_backtest(
 
 def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Indicator x model: n, mean CRPS, CRPS relative to naive (same targets), coverage."""
-    cols = [
-        "indicator",
-        "model",
-        "n",
-        "crps",
-        "crps_rel_naive",
-        "coverage_50",
-        "coverage_80",
-        "coverage_95",
-    ]
+    cols = SUMMARY_COLUMNS
     if scores.empty:
         return pd.DataFrame(columns=cols)
     scored = scores.dropna(subset=["crps"])
@@ -261,7 +251,7 @@ def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
                 "n": len(df),
                 "crps": float(df["crps"].mean()),
                 "crps_rel_naive": rel,
-                **{c: float(df[c].mean()) for c in ("coverage_50", "coverage_80", "coverage_95")},
+                **{c: float(df[c].mean()) for c in COVERAGE_COLUMNS},
             }
         )
     table = pd.DataFrame(out, columns=cols)

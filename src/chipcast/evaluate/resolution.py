@@ -131,9 +131,23 @@ def _by_due_date(claim: Claim, today: dt.date, missing: str) -> Resolution:
     )
 
 
+def resolve_claims(
+    claims: dict[str, Claim], observations: pd.DataFrame, today: dt.date
+) -> dict[str, Resolution]:
+    """Every claim's resolution on `today`, each claim given only its indicator's figures
+    (the same result as `resolve` on all of them; resolution scans every vintage with an as-of
+    view, which is cheap on a small frame)."""
+    groups = {k: g for k, g in observations.groupby("indicator")} if not observations.empty else {}
+    empty = observations.iloc[0:0]
+    return {
+        cid: resolve(c, groups.get(c.indicator, empty) if c.indicator else empty, today)
+        for cid, c in claims.items()
+    }
+
+
 def resolve_all(
     claims: dict[str, Claim], observations: pd.DataFrame, today: dt.date
 ) -> pd.DataFrame:
     """One row per claim: status, outcome, value, when and why."""
-    rows = [resolve(c, observations, today).as_row() for c in claims.values()]
+    rows = [r.as_row() for r in resolve_claims(claims, observations, today).values()]
     return pd.DataFrame(rows, columns=list(Resolution("", "").as_row().keys()))

@@ -486,7 +486,7 @@ def test_offline_html_strips_active_content() -> None:
     # an image keeps only a data: source (the notebook's own plots); a link stays a link
     assert (
         offline_html('<img src="x"><img alt="a" src="data:image/png;base64,AA==">')
-        == '<img><img alt="a" src="data:image/png;base64,AA==">'
+        == '<img alt="a" src="data:image/png;base64,AA==">'
     )
     assert '<a href="https://ok" rel="noopener noreferrer">ok</a>' in out
     assert "javascript" not in offline_html('<a href="javascript:alert(1)">x</a>')

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -43,9 +44,15 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
+# nh3 can drop an attribute, not its element: an image left without a source (it pointed
+# elsewhere) would show as broken, so it goes too. nh3's output quotes every attribute, so this
+# tidies sanitised markup; it is not what makes the page safe.
+_SOURCELESS_IMG = re.compile(r'<img(?![^>]*\ssrc=")[^>]*>')
+
+
 def offline_html(body: str) -> str:
     """`body` through the allow-list: what may show, nothing that runs or loads."""
-    return nh3.clean(
+    clean = nh3.clean(
         body,
         tags=TAGS,
         clean_content_tags={"script", "style"},
@@ -55,6 +62,7 @@ def offline_html(body: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+    return _SOURCELESS_IMG.sub("", clean)
 
 
 def executed_notebooks(paths: Paths, indicators: Iterable[str]) -> dict[str, Path]:

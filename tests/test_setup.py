@@ -71,3 +71,21 @@ def test_notebooks_use_python3_kernel_and_are_stripped() -> None:
             if cell["cell_type"] == "code":
                 assert cell.get("outputs") == [] and cell.get("execution_count") is None, path
                 assert not re.search(r"^\s*(def|class)\s", "".join(cell["source"]), re.M), path
+
+
+def test_an_unmarked_test_may_not_sample() -> None:
+    """The conftest guard: sampling outside a `slow` test fails and says what to do."""
+    import pymc
+    import pytest
+
+    with pytest.raises(RuntimeError, match="mark it slow"):
+        pymc.sample(draws=10)
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "make test" in readme
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    steps = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
+    assert any(".ci/run" in s for s in steps)
+    assert "make test" in (REPO / ".ci" / "run").read_text()

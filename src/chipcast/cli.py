@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest",
         cmd_backtest,
         "rolling-origin backtest over vintages, scored against later figures",
-        "chipcast backtest --out reports/backtest.csv",
+        "chipcast backtest --out forecasts/backtest.csv --detail forecasts/backtest-targets.csv",
     )
     p.add_argument("indicators", nargs="*", help="indicator ids (default: every modelled one)")
     p.add_argument("--out", help="write the CSV fixed in the design's contracts")

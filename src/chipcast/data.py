@@ -12,9 +12,8 @@ import pandas as pd
 
 from chipcast.schema import FREQUENCY_MONTHS, Indicator, ObservationRow
 
-OBS_FRAME_COLUMNS: tuple[str, ...] = (
+FIGURE_COLUMNS: tuple[str, ...] = (
     "indicator",
-    "line",
     "period_start",
     "period_end",
     "value",
@@ -23,6 +22,12 @@ OBS_FRAME_COLUMNS: tuple[str, ...] = (
     "censor",
     "source",
     "published",
+)
+"""What a figure is (a fit sees these and nothing else); the rest say where it came from."""
+OBS_FRAME_COLUMNS: tuple[str, ...] = (
+    "indicator",
+    "line",
+    *FIGURE_COLUMNS[1:],
     "published_estimated",
     "via",
     "url",

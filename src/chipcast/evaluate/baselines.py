@@ -346,8 +346,8 @@ class StatsmodelsForecaster:
     distribution. Draws are independent across periods (marginals only; for windowed claims
     use a path model). A perfectly linear series has se_obs 0 and gives its line exactly.
     With fewer figures it falls back to `NaiveForecaster` (attrs ``fallback="naive"``): three
-    points leave one residual degree of freedom, a Cauchy predictive whose exponential (log
-    scale) overflowed, so the reference went unscored on 6 of Cambricon's backtest targets.
+    points leave one residual degree of freedom, a Cauchy predictive whose exponential on the
+    log scale overflows.
     """
 
     name = "statsmodels"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chipcast.data import FIGURE_COLUMNS
 from chipcast.store import QUANTILES
 
 PINNED_PACKAGES: tuple[str, ...] = (
@@ -126,17 +127,7 @@ def model_code(family: str, library: Path = LIBRARY) -> str:
 
 def data_fingerprint(view: pd.DataFrame) -> str:
     """Hash of an as-of view: the figures a fit can see, nothing else."""
-    cols = [
-        "indicator",
-        "period_start",
-        "period_end",
-        "value",
-        "lower",
-        "upper",
-        "censor",
-        "source",
-        "published",
-    ]
+    cols = list(FIGURE_COLUMNS)
     if view.empty:
         return _sha([])
     rows = view[cols].astype(str).sort_values(cols).values.tolist()

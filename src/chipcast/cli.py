@@ -1,5 +1,8 @@
 """The `chipcast` command line.
 
+Commands that fit, run notebooks or render import their modules when they run (models, papermill,
+jinja2): `chipcast validate` and `observe` start without them.
+
 Exit codes (fixed by the design): 0 done; 1 done but some jobs failed or a fit was gated out;
 2 invalid input or usage; 3 another refresh holds the lock.
 """
@@ -13,9 +16,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from chipcast.evaluate import DEFAULT_SEED
+from chipcast.evaluate.resolution import resolve
 from chipcast.exitcodes import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
 from chipcast.fileio import atomic_write_text
 from chipcast.paths import Paths
+from chipcast.record import CLAIM_FIELDS, record_claim, record_observation, required_claim_fields
 from chipcast.registry import InvalidData, Registry, check_project, load
 from chipcast.schema import today_utc
 
@@ -74,8 +79,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_observe(args: argparse.Namespace) -> int:
-    from chipcast.record import record_observation
-
     problems = record_observation(
         args.root,
         indicator=args.indicator,
@@ -100,8 +103,6 @@ def cmd_observe(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
-    from chipcast.record import CLAIM_FIELDS, record_claim
-
     values = {name: getattr(args, name, None) for name in CLAIM_FIELDS}
     if args.interactive:
         values = _ask_missing(values, args.kind)
@@ -116,8 +117,6 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
 
 
 def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, object]:
-    from chipcast.record import required_claim_fields
-
     for name in required_claim_fields(kind or str(values.get("kind") or "threshold")):
         if values.get(name) in (None, "", []):
             answer = input(f"{name}: ").strip()
@@ -126,8 +125,6 @@ def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, objec
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.resolution import resolve
-
     reg = _load(args)
     today = _today(args)
     rows = []

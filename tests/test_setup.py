@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _pyproject_requirements() -> dict[str, str]:
     meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    reqs = [*meta["dependencies"], *meta["optional-dependencies"]["dev"]]
+    extras = meta["optional-dependencies"]
+    reqs = [*meta["dependencies"], *(r for extra in extras.values() for r in extra)]
     out = {}
     for text in reqs:
         req = Requirement(text)
@@ -39,6 +40,12 @@ def _conda_requirements() -> dict[str, str]:
 
 def test_environment_yml_matches_pyproject() -> None:
     assert _conda_requirements() == _pyproject_requirements()
+
+
+def test_jupyterlab_is_an_extra_and_pinned() -> None:
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert [Requirement(r).name for r in meta["optional-dependencies"]["lab"]] == ["jupyterlab"]
+    assert "jupyterlab==" in (REPO / "requirements.lock").read_text()
 
 
 def test_major_versions_pinned_for_the_stack() -> None:

@@ -179,8 +179,8 @@ def bench(families: list[str], samplers: list[str]) -> None:
 
 def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
     """Fit every shipped modelled indicator with DEFAULT settings; print gate results."""
-    from chipcast.data import load
     from chipcast.models import fit_indicator
+    from chipcast.registry import load
 
     reg = load(root)
     failed = 0

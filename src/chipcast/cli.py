@@ -1,5 +1,8 @@
 """The `chipcast` command line.
 
+Commands that fit, run notebooks or render import their modules when they run (models, papermill,
+jinja2): `chipcast validate` and `observe` start without them.
+
 Exit codes (fixed by the design): 0 done; 1 done but some jobs failed or a fit was gated out;
 2 invalid input or usage; 3 another refresh holds the lock.
 """
@@ -12,7 +15,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK, EXIT_PARTIAL, EXIT_INVALID, EXIT_LOCKED = 0, 1, 2, 3
+from chipcast.evaluate import DEFAULT_SEED
+from chipcast.evaluate.resolution import resolve
+from chipcast.exitcodes import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
+from chipcast.fileio import atomic_write_text
+from chipcast.paths import Paths
+from chipcast.record import CLAIM_FIELDS, record_claim, record_observation, required_claim_fields
+from chipcast.registry import InvalidData, Registry, check_project, load
+from chipcast.schema import today_utc
 
 
 class UsageError(Exception):
@@ -42,14 +52,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _today(args: argparse.Namespace) -> dt.date:
-    from chipcast.data import today_utc
-
     return args.today or today_utc()
 
 
-def _load(args: argparse.Namespace):
-    from chipcast.data import load
-
+def _load(args: argparse.Namespace) -> Registry:
     return load(args.root)
 
 
@@ -57,8 +63,6 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from chipcast.validate import check_project
-
     reg, problems = check_project(args.root)
     for p in problems:
         print(p)
@@ -75,8 +79,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_observe(args: argparse.Namespace) -> int:
-    from chipcast.record import record_observation
-
     problems = record_observation(
         args.root,
         indicator=args.indicator,
@@ -101,8 +103,6 @@ def cmd_observe(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
-    from chipcast.record import CLAIM_FIELDS, record_claim
-
     values = {name: getattr(args, name, None) for name in CLAIM_FIELDS}
     if args.interactive:
         values = _ask_missing(values, args.kind)
@@ -117,8 +117,6 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
 
 
 def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, object]:
-    from chipcast.record import required_claim_fields
-
     for name in required_claim_fields(kind or str(values.get("kind") or "threshold")):
         if values.get(name) in (None, "", []):
             answer = input(f"{name}: ").strip()
@@ -127,8 +125,6 @@ def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, objec
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.resolution import resolve
-
     reg = _load(args)
     today = _today(args)
     rows = []
@@ -175,8 +171,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.backtest import format_backtest, run_backtest, summary_table
-    from chipcast.fileio import atomic_write_text
+    from chipcast.evaluate.backtest import (
+        SUMMARY_COLUMNS,
+        format_backtest,
+        run_backtest,
+        summary_table,
+    )
 
     reg = _load(args)
     unknown = [i for i in args.indicators if i not in reg.indicators]
@@ -193,17 +193,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     table = summary_table(scores)
     print(format_backtest(table, scores))
     if args.out:
-        cols = [
-            "indicator",
-            "model",
-            "n",
-            "crps",
-            "crps_rel_naive",
-            "coverage_50",
-            "coverage_80",
-            "coverage_95",
-        ]
-        atomic_write_text(Path(args.out), table[cols].to_csv(index=False, float_format="%.4f"))
+        out = table[SUMMARY_COLUMNS].to_csv(index=False, float_format="%.4f")
+        atomic_write_text(Path(args.out), out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.detail:
         atomic_write_text(Path(args.detail), scores.to_csv(index=False, float_format="%.6g"))
@@ -241,8 +232,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import http.server
-
-    from chipcast.data import Paths
 
     site = Paths(args.root.resolve()).site
     if not (site / "index.html").exists():
@@ -373,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest",
         cmd_backtest,
         "rolling-origin backtest over vintages, scored against later figures",
-        "chipcast backtest --out reports/backtest.csv",
+        "chipcast backtest --out forecasts/backtest.csv --detail forecasts/backtest-targets.csv",
     )
     p.add_argument("indicators", nargs="*", help="indicator ids (default: every modelled one)")
     p.add_argument("--out", help="write the CSV fixed in the design's contracts")
@@ -423,7 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=20250717, help="random seed (default: 20250717)")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument(
         "--profile",
         choices=["default", "test-small"],
@@ -440,8 +431,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.root.is_dir():
             print(f"chipcast: error: --root {args.root}: not a directory", file=sys.stderr)
             return EXIT_INVALID
-    from chipcast.validate import InvalidData
-
     try:
         return int(args.func(args))
     except InvalidData as exc:

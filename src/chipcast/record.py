@@ -13,17 +13,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from chipcast.data import Paths
 from chipcast.fileio import atomic_write_text
+from chipcast.paths import Paths
+from chipcast.registry import Problem, check_project
+from chipcast.registry.checks import check_claim_references, check_observation_text
+from chipcast.registry.problems import Located, pydantic_problems
 from chipcast.schema import OBSERVATION_COLUMNS, Claim
-from chipcast.validate import (
-    Problem,
-    _Located,
-    _pydantic_problems,
-    check_claim_references,
-    check_observation_text,
-    check_project,
-)
 
 
 def _csv_line(row: dict[str, str], columns: list[str]) -> str:
@@ -189,13 +184,13 @@ def record_claim(
     try:
         claim = Claim.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
-        return None, _pydantic_problems(exc, rel, _Located(yaml.compose(text)))
+        return None, pydantic_problems(exc, rel, Located.of_text(text))
     if path.exists() and not force:
         return None, [
             Problem(rel, 1, "id", f"claim {cid!r} already exists (use --force to overwrite)")
         ]
     reg, _ = check_project(root)
-    problems = check_claim_references(claim, reg, rel, _Located(yaml.compose(text)))
+    problems = check_claim_references(claim, reg, rel, Located.of_text(text))
     if problems:
         return None, problems
     atomic_write_text(path, text)

@@ -27,6 +27,7 @@ from chipcast.models.base import (
     Trajectory,
     check_gate,
 )
+from chipcast.schema import FREQUENCY_MONTHS as FREQ_MONTHS
 from chipcast.schema import Indicator
 
 # --- quiet at the source ---------------------------------------------------------------------
@@ -49,9 +50,6 @@ for _name in (
     "pytensor.configdefaults",
 ):
     logging.getLogger(_name).setLevel(logging.ERROR)
-
-
-FREQ_MONTHS = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
 
 
 def model_frequency(frequency: str) -> str:

@@ -90,14 +90,22 @@ class RawCache:
     def load_all(self) -> list[RawDocument]:
         return [self.load(n) for n in self.names()]
 
+    def is_current(self, doc: RawDocument) -> bool:
+        """Whether the cache already holds `doc`: the same content and the same metadata (a
+        listing's `covers` moves on even when its content does not), retrieval time aside."""
+        if not self.has(doc.name):
+            return False
+        old = json.loads(self.meta_path(doc.name).read_text(encoding="utf-8"))
+        ignore = {"sha256", "bytes", "retrieved_at"}
+        return old.get("sha256") == sha256(doc.content) and {
+            k: v for k, v in old.items() if k not in ignore
+        } == {k: v for k, v in doc.meta.items() if k not in ignore}
+
     def store(self, doc: RawDocument) -> bool:
-        """Write `doc` unless the same content is already cached; True if written."""
-        digest = sha256(doc.content)
-        if self.has(doc.name):
-            old = json.loads(self.meta_path(doc.name).read_text(encoding="utf-8"))
-            if old.get("sha256") == digest:
-                return False
-        meta = {**doc.meta, "sha256": digest, "bytes": len(doc.content)}
+        """Write `doc` unless the cache already holds it; True if written."""
+        if self.is_current(doc):
+            return False
+        meta = {**doc.meta, "sha256": sha256(doc.content), "bytes": len(doc.content)}
         atomic_write_bytes(self.gz_path(doc.name), gzip.compress(doc.content, mtime=0))
         atomic_write_text(
             self.meta_path(doc.name), json.dumps(meta, indent=2, sort_keys=True) + "\n"

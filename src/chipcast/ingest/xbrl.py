@@ -90,7 +90,9 @@ def _contexts(root: ET.Element, prefixes: dict[str, str], name: str) -> dict[str
                 members.append((axis, member))
             elif uri == XBRLDI and local == "typedMember":
                 other = True
-        geo = [m for (a_uri, a_local), m in members if a_uri.startswith(SRT) and a_local == GEO_AXIS]
+        geo = [
+            m for (a_uri, a_local), m in members if a_uri.startswith(SRT) and a_local == GEO_AXIS
+        ]
         other = other or len(members) != len(geo) or len(geo) > 1
         out[ctx.get("id", "")] = _Context(start, end, geo[0][1] if geo else None, other)
     return out

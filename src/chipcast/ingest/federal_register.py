@@ -56,7 +56,7 @@ RECORD_COLUMNS = (
     "publication_date",
     "effective_on",
     "html_url",
-    "adds_entities",
+    "counted",
     "entities_added",
     "entities_added_china",
     "raw",
@@ -262,7 +262,7 @@ class FederalRegister(Adapter):
                     "publication_date": res["publication_date"],
                     "effective_on": res.get("effective_on") or "",
                     "html_url": res["html_url"],
-                    "adds_entities": "true"
+                    "counted": "true"
                     if adds_entities(res["title"], res.get("abstract"))
                     else "false",
                     "entities_added": "" if total is None else str(total),
@@ -285,7 +285,7 @@ class FederalRegister(Adapter):
     ) -> list:
         from chipcast.ingest.reconcile import ProposedRow
 
-        adding = [r for r in record if r["adds_entities"] == "true"]
+        adding = [r for r in record if r["counted"] == "true"]
         dates = [dt.date.fromisoformat(r["publication_date"]) for r in adding]
         starts = dates + [lo for lo, _ in covers]
         if not starts:
@@ -366,5 +366,5 @@ def _check_result(res: dict, name: str, i: int) -> None:
             dt.date.fromisoformat(str(v))
         except ValueError:
             raise MalformedDocument(f"{name}: results[{i}].{key}: {v!r} is not a date") from None
-    if not res["html_url"].startswith("https://"):
-        raise MalformedDocument(f"{name}: results[{i}].html_url: not an https URL")
+    if not res["html_url"].startswith(("https://", "http://")):
+        raise MalformedDocument(f"{name}: results[{i}].html_url: not an http(s) URL")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chipcast.data import load
+from chipcast.data import Registry, load, read_observation_rows
 from chipcast.fileio import atomic_write_text
 from chipcast.ingest.base import Adapter, Proposal
 from chipcast.ingest.errors import IngestFailed, IngestUsageError
@@ -137,7 +137,12 @@ def run_ingest(
     documents.update({d.name: d for d in fetched})
     parsed = adapter.parse([documents[n] for n in sorted(documents)])
     proposal: Proposal = adapter.propose(parsed, reg, since, today)
-    decisions = reconcile(proposal.observations, reg.observations, reg.indicators)
+    decisions = reconcile(
+        proposal.observations,
+        reg.observations,
+        reg.indicators,
+        _value_texts(reg, {r.indicator for r in proposal.observations}),
+    )
     rows = [(d.row.indicator, d.row.csv_row()) for d in decisions if d.action != "same"]
     problems = record_observations(root, rows, write=False)
     if problems:
@@ -164,6 +169,17 @@ def run_ingest(
     if rows and record_observations(root, rows):
         raise IngestFailed("the data changed while the ingest ran: run it again")
     return result
+
+
+def _value_texts(reg: Registry, indicators: set[str]) -> dict[tuple[str, int], str]:
+    """The values as written in the observation files (their precision), by (indicator, line)."""
+    out = {}
+    for ind in indicators:
+        path = reg.paths.observation_file(ind)
+        if path.exists():
+            for line, raw in read_observation_rows(path):
+                out[(ind, line)] = raw.get("value") or ""
+    return out
 
 
 def _appended_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:

@@ -109,12 +109,16 @@ class HttpClient:
                         raise FetchError(f"{r.url}: HTTP {r.status_code}{_hint(r.status_code)}")
                     declared = r.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > s.max_bytes:
-                        raise FetchError(f"{r.url}: {declared} bytes, over the {s.max_bytes} limit")
+                        raise FetchError(
+                            f"{r.url}: {declared} bytes, over the {s.max_bytes}-byte limit: refused"
+                        )
                     chunks, n = [], 0
                     for chunk in r.iter_bytes():
                         n += len(chunk)
                         if n > s.max_bytes:
-                            raise FetchError(f"{r.url}: more than {s.max_bytes} bytes: refused")
+                            raise FetchError(
+                                f"{r.url}: more than the {s.max_bytes}-byte limit: refused"
+                            )
                         chunks.append(chunk)
                     return Response(
                         url=str(r.url),

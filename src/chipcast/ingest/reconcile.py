@@ -80,17 +80,21 @@ def span_months(start: dt.date, end: dt.date) -> int:
     return round(((end - start).days + 1) / 30.44)
 
 
-def _decimals(x: float) -> int:
-    text = repr(float(x))
+def _decimals(x: float | str) -> int:
+    text = x if isinstance(x, str) else repr(float(x))
     if "e" in text or "E" in text:
         return max(0, -int(text.lower().split("e")[1]))
-    return len(text.split(".")[1].rstrip("0")) if "." in text else 0
+    if not isinstance(x, str) and float(x).is_integer():
+        return 0
+    return len(text.split(".")[1]) if "." in text else 0
 
 
-def same_to_precision(recorded: float, proposed: Decimal) -> bool:
-    """True when `proposed` rounds to `recorded` at the recorded figure's precision."""
+def same_to_precision(recorded: float | str, proposed: Decimal) -> bool:
+    """True when `proposed` rounds to `recorded` at the recorded figure's precision (given as
+    the text on record, "2.80", when known: a float forgets trailing zeros)."""
     half_unit = Decimal(1).scaleb(-_decimals(recorded)) / 2
-    return abs(Decimal(repr(float(recorded))) - proposed) <= half_unit
+    value = Decimal(recorded.strip()) if isinstance(recorded, str) else Decimal(repr(recorded))
+    return abs(value - proposed) <= half_unit
 
 
 @dataclass
@@ -104,14 +108,18 @@ def reconcile(
     proposed: list[ProposedRow],
     observations: pd.DataFrame,
     indicators: dict[str, Indicator],
+    value_texts: dict[tuple[str, int], str] | None = None,
 ) -> list[Decision]:
-    """Decide every proposed row, in order of publication (earlier vintages first)."""
+    """Decide every proposed row, in order of publication (earlier vintages first).
+
+    `value_texts` maps (indicator, CSV line) to the value as written, for its precision."""
     known: dict[tuple, list[_Known]] = {}
     for r in observations.itertuples(index=False):
         start, end = pd.Timestamp(r.period_start).date(), pd.Timestamp(r.period_end).date()
         key = (r.indicator, r.source, end, span_months(start, end))
         point = r.censor == "point" and pd.notna(r.value)
-        text = f"{r.value:g}" if point else _bound_text(r)
+        written = (value_texts or {}).get((r.indicator, int(r.line)), "").strip()
+        text = (written or f"{r.value:g}") if point else _bound_text(r)
         known.setdefault(key, []).append(
             _Known(float(r.value) if point else None, pd.Timestamp(r.published).date(), text)
         )
@@ -131,7 +139,7 @@ def reconcile(
             if (
                 latest.value is not None
                 and not isinstance(row.value, str)
-                and same_to_precision(latest.value, row.value)
+                and same_to_precision(latest.text, row.value)
             ):
                 decisions.append(Decision(row, "same", latest.text, latest.published))
                 continue

@@ -1,5 +1,5 @@
 """The package's imports point one way: files -> schema -> data -> registry -> models ->
-evaluate -> report -> pipeline -> cli, with no circle among modules (lazy imports included)."""
+evaluate -> report -> pipeline/ingest -> cli, with no circle among modules (lazy imports included)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("chipcast.models",),
     ("chipcast.evaluate",),
     ("chipcast.report", "chipcast.analysis"),
-    ("chipcast.pipeline",),
+    ("chipcast.pipeline", "chipcast.ingest"),
     ("chipcast.cli",),
 )
 

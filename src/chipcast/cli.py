@@ -221,6 +221,31 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return refresh(args.root, opts)
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import os
+
+    from chipcast.ingest import USER_AGENT_ENV, IngestFailed, IngestUsageError, run_ingest
+
+    try:
+        result = run_ingest(
+            args.root,
+            args.source,
+            today=_today(args),
+            since=args.since,
+            dry_run=args.dry_run,
+            offline=args.offline,
+            user_agent=args.user_agent or os.environ.get(USER_AGENT_ENV),
+        )
+    except IngestUsageError as exc:
+        raise UsageError(str(exc)) from None
+    except IngestFailed as exc:
+        print(f"chipcast ingest {args.source}: failed: {exc}", file=sys.stderr)
+        print(f"nothing written for {args.source}", file=sys.stderr)
+        return EXIT_PARTIAL
+    print("\n".join(result.lines()))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from chipcast.report.site import build_site
 
@@ -399,6 +424,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=900.0, help="seconds a notebook may run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _model_flags(p)
+
+    p = add(
+        "ingest",
+        cmd_ingest,
+        "add figures from a public record (sec-edgar, federal-register): validated, atomic",
+        "CHIPCAST_USER_AGENT='Jane Doe jane@example.org' chipcast ingest sec-edgar --dry-run",
+    )
+    p.add_argument("source", help="sec-edgar | federal-register")
+    p.add_argument("--since", type=_date, default=None, help="only documents filed/published since")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the rows it would add; write nothing"
+    )
+    p.add_argument("--offline", action="store_true", help="parse only the cached raw documents")
+    p.add_argument(
+        "--user-agent",
+        default=None,
+        help="name and e-mail for the User-Agent (default: $CHIPCAST_USER_AGENT; the SEC requires it)",
+    )
 
     add(
         "report",

@@ -69,14 +69,7 @@ def record_observation(
         "title": title or "",
         "note": note or "",
     }
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        header = next(csv.reader(io.StringIO(text)), list(OBSERVATION_COLUMNS))
-        if not text.endswith("\n"):
-            text += "\n"
-    else:
-        header = list(OBSERVATION_COLUMNS)
-        text = _csv_line({c: c for c in header}, header)
+    text, header = _file_text(path)
     missing = [c for c, v in row.items() if v and c not in header]
     if missing:
         return [
@@ -91,6 +84,48 @@ def record_observation(
     if file_problems:
         return file_problems
     atomic_write_text(path, new_text)
+    return []
+
+
+def _file_text(path: Path) -> tuple[str, list[str]]:
+    """An observation file's text (ending in a newline) and header; a header alone if new."""
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        header = next(csv.reader(io.StringIO(text)), list(OBSERVATION_COLUMNS))
+        return (text if text.endswith("\n") else text + "\n"), header
+    header = list(OBSERVATION_COLUMNS)
+    return _csv_line({c: c for c in header}, header), header
+
+
+def record_observations(
+    root: Path, rows: list[tuple[str, dict[str, str]]], *, write: bool = True
+) -> list[Problem]:
+    """Append (indicator, row) figures, maybe to several files: every file is validated with
+    its new rows first, as `record_observation` does; on any problem nothing is written. Each
+    file is then replaced atomically (a crash between two files leaves whole files, and a
+    rerun adds what is missing)."""
+    reg, _ = check_project(root)
+    new_texts: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for indicator in dict.fromkeys(ind for ind, _ in rows):
+        path = reg.paths.observation_file(indicator)
+        rel = reg.paths.rel(path)
+        ind = reg.indicators.get(indicator)
+        if ind is None:
+            problems.append(Problem(rel, 1, "indicator", f"unknown indicator {indicator!r}"))
+            continue
+        text, header = _file_text(path)
+        mine = [row for i, row in rows if i == indicator]
+        missing = sorted({c for row in mine for c, v in row.items() if v and c not in header})
+        if missing:
+            problems.append(Problem(rel, 1, missing[0], "the file has no such column"))
+            continue
+        new_texts[path] = text + "".join(_csv_line(row, header) for row in mine)
+        problems += check_observation_text(new_texts[path], rel, ind, reg.sources)[0]
+    if problems or not write:
+        return problems
+    for path, text in new_texts.items():
+        atomic_write_text(path, text)
     return []
 
 

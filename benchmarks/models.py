@@ -234,8 +234,8 @@ def bench(families: list[str], samplers: list[str]) -> None:
 
 def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
     """Fit every shipped modelled indicator with DEFAULT settings; print gate results."""
-    from chipcast.data import load
     from chipcast.models import fit_indicator
+    from chipcast.registry import load
 
     reg = load(root)
     failed = 0
@@ -280,8 +280,8 @@ def sweep(
     from dataclasses import replace
 
     from chipcast.data import as_of as visible_on
-    from chipcast.data import load
     from chipcast.models import DEFAULT_SETTINGS, get_family
+    from chipcast.registry import load
 
     reg = load(root)
     print(

@@ -54,7 +54,8 @@ def run(cmd: list[str], cwd: Path) -> float:
 
 def modelled(root: Path, today: dt.date) -> tuple[list[str], list[str]]:
     sys.path.insert(0, str(REPO / "src"))
-    from chipcast.data import as_of, load
+    from chipcast.data import as_of
+    from chipcast.registry import load
 
     reg = load(root)
     visible = as_of(reg.observations, today)
@@ -71,11 +72,10 @@ def floor_seconds(root: Path, today: str) -> float:
     code = (
         "import time, sys; t0 = time.perf_counter(); import pymc\n"
         "from chipcast import analysis\n"
-        "from chipcast.data import load, as_of\n"
-        f"reg = load({str(root)!r})\n"
+        "from chipcast.evaluate import DEFAULT_SEED\n"
         f"for i in {modelled(root, dt.date.fromisoformat(today))[0]!r}:\n"
         f"    ctx = analysis.indicator_context({str(root)!r}, i, {today!r})\n"
-        "    analysis.fit(ctx, seed=20250717)\n"
+        "    analysis.fit(ctx, seed=DEFAULT_SEED)\n"
         "print(time.perf_counter() - t0)\n"
     )
     res = subprocess.run(

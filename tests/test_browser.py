@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from chipcast.data import load
+from chipcast.registry import load
 from chipcast.report.site import build_site
 from tests.test_report import RUN_NEW, TODAY, XSS, write_synthetic
 

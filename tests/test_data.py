@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chipcast.data import as_of, load, period_start_for
+from chipcast.data import as_of, period_start_for
+from chipcast.registry import load
 from chipcast.schema import parse_value
 
 

@@ -298,21 +298,13 @@ def test_only_exposed_indicators_forecast_with_policy_shocks(family) -> None:
     assert extra == pytest.approx(p.rate_per_year * 3 * p.sd**2, rel=0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["share", "growth"])
-def test_a_figure_carries_one_reporting_error_whatever_its_span(family) -> None:
+def test_a_figure_carries_one_reporting_error_whatever_its_span(family, fitted) -> None:
     """A source's report differs from the latent path by one error per draw, shared by the
     periods, so a four-quarter total has the noise of one figure (the likelihood's), not an
     average of four independent errors."""
-    value = 0.2 if family == "share" else 100.0
-    obs = frame(
-        [
-            {"period_end": q, "value": value * (1 + 0.05 * k), "source": "a"}
-            for k, q in enumerate(["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"])
-        ]
-    )
-    tr = fit_indicator(
-        obs, indicator(family, "quarterly"), AS_OF, dt.date(2025, 12, 31), 5, TEST_SETTINGS
-    )
+    tr = fitted[family]
     for s in ["a", NEW_SOURCE]:
         rep, lat = tr.series(s).values, tr.latent.values
         gap = (
@@ -324,6 +316,32 @@ def test_a_figure_carries_one_reporting_error_whatever_its_span(family) -> None:
         assert gap[:, 0].std() > 0.01  # ...and it is an error, not zero
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["share", "growth", "count", "level"])
+def test_every_family_keeps_the_contract(family, fitted, tmp_path) -> None:
+    """The shared fit of each family: gated in, a path from the first figure to the horizon,
+    the source's and a new source's reports, stored quantiles in the store's columns, and a
+    save/load round trip that keeps every draw."""
+    from conftest import FIT_HORIZON
+
+    from chipcast.store import QUANTILE_COLUMNS
+
+    tr = fitted[family]
+    assert tr.diagnostics.passed and tr.family == family
+    assert tr.latent.dims == ("sample", "period")
+    assert tr.periods[0] == pd.Timestamp("2024-03-31")
+    assert tr.periods[-1] == pd.Timestamp(FIT_HORIZON)
+    assert {"a", NEW_SOURCE} <= set(tr.reported["source"].values)
+    q = tr.quantile_frame()
+    assert set(QUANTILE_COLUMNS) <= set(q.columns) and set(q["series"]) >= {"latent", "a"}
+    assert (np.diff(q[list(QUANTILE_COLUMNS)].to_numpy(), axis=1) >= -1e-9).all()
+    tr.save(tmp_path)
+    back = Trajectory.load(tmp_path)
+    np.testing.assert_array_equal(back.latent.values, tr.latent.values)
+    np.testing.assert_array_equal(back.reported.values, tr.reported.values)
+
+
+@pytest.mark.slow
 def test_a_series_known_only_through_bounds_is_read_near_its_bounds() -> None:
     """'More than X' figures: the latent flow stays near the bounds instead of the prior's tail."""
     obs = frame(

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from chipcast.data import load
 from chipcast.evaluate.probability import forecast_claim
 from chipcast.evaluate.resolution import resolve
 from chipcast.models.base import NEW_SOURCE, Diagnostics, Trajectory
 from chipcast.record import record_observation
+from chipcast.registry import load
 
 D = dt.date
 

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _pyproject_requirements() -> dict[str, str]:
     meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    reqs = [*meta["dependencies"], *meta["optional-dependencies"]["dev"]]
+    extras = meta["optional-dependencies"]
+    reqs = [*meta["dependencies"], *(r for extra in extras.values() for r in extra)]
     out = {}
     for text in reqs:
         req = Requirement(text)
@@ -39,6 +40,12 @@ def _conda_requirements() -> dict[str, str]:
 
 def test_environment_yml_matches_pyproject() -> None:
     assert _conda_requirements() == _pyproject_requirements()
+
+
+def test_jupyterlab_is_an_extra_and_pinned() -> None:
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert [Requirement(r).name for r in meta["optional-dependencies"]["lab"]] == ["jupyterlab"]
+    assert "jupyterlab==" in (REPO / "requirements.lock").read_text()
 
 
 def test_major_versions_pinned_for_the_stack() -> None:
@@ -71,3 +78,21 @@ def test_notebooks_use_python3_kernel_and_are_stripped() -> None:
             if cell["cell_type"] == "code":
                 assert cell.get("outputs") == [] and cell.get("execution_count") is None, path
                 assert not re.search(r"^\s*(def|class)\s", "".join(cell["source"]), re.M), path
+
+
+def test_an_unmarked_test_may_not_sample() -> None:
+    """The conftest guard: sampling outside a `slow` test fails and says what to do."""
+    import pymc
+    import pytest
+
+    with pytest.raises(RuntimeError, match="mark it slow"):
+        pymc.sample(draws=10)
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "make test" in readme
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    steps = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
+    assert any(".ci/run" in s for s in steps)
+    assert "make test" in (REPO / ".ci" / "run").read_text()

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from chipcast.cli import main
-from chipcast.data import load
 from chipcast.evaluate.resolution import resolve
+from chipcast.registry import load
 
 REPO = Path(__file__).resolve().parents[1]
 

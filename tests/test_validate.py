@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chipcast.cli import main
-from chipcast.validate import check_project
+from chipcast.registry import check_project
 
 
 def problems(root: Path) -> list[str]:

@@ -1,5 +1,8 @@
 """The `chipcast` command line.
 
+Commands that fit, run notebooks or render import their modules when they run (models, papermill,
+jinja2): `chipcast validate` and `observe` start without them.
+
 Exit codes (fixed by the design): 0 done; 1 done but some jobs failed or a fit was gated out;
 2 invalid input or usage; 3 another refresh holds the lock.
 """
@@ -13,7 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK, EXIT_PARTIAL, EXIT_INVALID, EXIT_LOCKED = 0, 1, 2, 3
+from chipcast.evaluate import DEFAULT_SEED
+from chipcast.evaluate.resolution import resolve
+from chipcast.exitcodes import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL
+from chipcast.fileio import atomic_write_text
+from chipcast.paths import Paths
+from chipcast.record import CLAIM_FIELDS, record_claim, record_observation, required_claim_fields
+from chipcast.registry import InvalidData, Registry, check_project, load
+from chipcast.schema import today_utc
 
 
 class UsageError(Exception):
@@ -43,14 +53,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _today(args: argparse.Namespace) -> dt.date:
-    from chipcast.data import today_utc
-
     return args.today or today_utc()
 
 
-def _load(args: argparse.Namespace):
-    from chipcast.data import load
-
+def _load(args: argparse.Namespace) -> Registry:
     return load(args.root)
 
 
@@ -58,8 +64,6 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from chipcast.validate import check_project
-
     reg, problems = check_project(args.root)
     for p in problems:
         print(p)
@@ -76,8 +80,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_observe(args: argparse.Namespace) -> int:
-    from chipcast.record import record_observation
-
     problems = record_observation(
         args.root,
         indicator=args.indicator,
@@ -102,8 +104,6 @@ def cmd_observe(args: argparse.Namespace) -> int:
 
 
 def cmd_claim_new(args: argparse.Namespace) -> int:
-    from chipcast.record import CLAIM_FIELDS, record_claim
-
     values = {name: getattr(args, name, None) for name in CLAIM_FIELDS}
     if args.interactive:
         values = _ask_missing(values, args.kind)
@@ -118,8 +118,6 @@ def cmd_claim_new(args: argparse.Namespace) -> int:
 
 
 def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, object]:
-    from chipcast.record import required_claim_fields
-
     for name in required_claim_fields(kind or str(values.get("kind") or "threshold")):
         if values.get(name) in (None, "", []):
             answer = input(f"{name}: ").strip()
@@ -128,8 +126,6 @@ def _ask_missing(values: dict[str, object], kind: str | None) -> dict[str, objec
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.resolution import resolve
-
     reg = _load(args)
     today = _today(args)
     rows = []
@@ -176,8 +172,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from chipcast.evaluate.backtest import format_backtest, run_backtest, summary_table
-    from chipcast.fileio import atomic_write_text
+    from chipcast.evaluate.backtest import (
+        SUMMARY_COLUMNS,
+        format_backtest,
+        run_backtest,
+        summary_table,
+    )
 
     reg = _load(args)
     unknown = [i for i in args.indicators if i not in reg.indicators]
@@ -195,17 +195,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     table = summary_table(scores)
     print(format_backtest(table, scores))
     if args.out:
-        cols = [
-            "indicator",
-            "model",
-            "n",
-            "crps",
-            "crps_rel_naive",
-            "coverage_50",
-            "coverage_80",
-            "coverage_95",
-        ]
-        atomic_write_text(Path(args.out), table[cols].to_csv(index=False, float_format="%.4f"))
+        out = table[SUMMARY_COLUMNS].to_csv(index=False, float_format="%.4f")
+        atomic_write_text(Path(args.out), out)
         print(f"wrote {args.out}", file=sys.stderr)
     if args.detail:
         atomic_write_text(Path(args.detail), scores.to_csv(index=False, float_format="%.6g"))
@@ -244,6 +235,31 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return refresh(args.root, opts)
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import os
+
+    from chipcast.ingest import USER_AGENT_ENV, IngestFailed, IngestUsageError, run_ingest
+
+    try:
+        result = run_ingest(
+            args.root,
+            args.source,
+            today=_today(args),
+            since=args.since,
+            dry_run=args.dry_run,
+            offline=args.offline,
+            user_agent=args.user_agent or os.environ.get(USER_AGENT_ENV),
+        )
+    except IngestUsageError as exc:
+        raise UsageError(str(exc)) from None
+    except IngestFailed as exc:
+        print(f"chipcast ingest {args.source}: failed: {exc}", file=sys.stderr)
+        print(f"nothing written for {args.source}", file=sys.stderr)
+        return EXIT_PARTIAL
+    print("\n".join(result.lines()))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from chipcast.report.site import build_site
 
@@ -255,8 +271,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import http.server
-
-    from chipcast.data import Paths
 
     site = Paths(args.root.resolve()).site
     if not (site / "index.html").exists():
@@ -387,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest",
         cmd_backtest,
         "rolling-origin backtest over vintages, scored against later figures",
-        "chipcast backtest --out reports/backtest.csv",
+        "chipcast backtest --out forecasts/backtest.csv --detail forecasts/backtest-targets.csv",
     )
     p.add_argument("indicators", nargs="*", help="indicator ids (default: every modelled one)")
     p.add_argument("--out", help="write the CSV fixed in the design's contracts")
@@ -425,6 +439,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _model_flags(p)
 
+    p = add(
+        "ingest",
+        cmd_ingest,
+        "add figures from a public record (sec-edgar, federal-register): validated, atomic",
+        "CHIPCAST_USER_AGENT='Jane Doe jane@example.org' chipcast ingest sec-edgar --dry-run",
+    )
+    p.add_argument("source", help="sec-edgar | federal-register")
+    p.add_argument("--since", type=_date, default=None, help="only documents filed/published since")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the rows it would add; write nothing"
+    )
+    p.add_argument("--offline", action="store_true", help="parse only the cached raw documents")
+    p.add_argument(
+        "--user-agent",
+        default=None,
+        help="name and e-mail for the User-Agent (default: $CHIPCAST_USER_AGENT; the SEC requires it)",
+    )
+
     add(
         "report",
         cmd_report,
@@ -437,7 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=20250717, help="random seed (default: 20250717)")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument(
         "--profile",
         choices=["default", "test-small"],
@@ -454,8 +488,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.root.is_dir():
             print(f"chipcast: error: --root {args.root}: not a directory", file=sys.stderr)
             return EXIT_INVALID
-    from chipcast.validate import InvalidData
-
     try:
         return int(args.func(args))
     except InvalidData as exc:

@@ -13,17 +13,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from chipcast.data import Paths
 from chipcast.fileio import atomic_write_text
+from chipcast.paths import Paths
+from chipcast.registry import Problem, check_project
+from chipcast.registry.checks import check_claim_references, check_observation_text
+from chipcast.registry.problems import Located, pydantic_problems
 from chipcast.schema import OBSERVATION_COLUMNS, Claim
-from chipcast.validate import (
-    Problem,
-    _Located,
-    _pydantic_problems,
-    check_claim_references,
-    check_observation_text,
-    check_project,
-)
 
 
 def _csv_line(row: dict[str, str], columns: list[str]) -> str:
@@ -74,14 +69,7 @@ def record_observation(
         "title": title or "",
         "note": note or "",
     }
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        header = next(csv.reader(io.StringIO(text)), list(OBSERVATION_COLUMNS))
-        if not text.endswith("\n"):
-            text += "\n"
-    else:
-        header = list(OBSERVATION_COLUMNS)
-        text = _csv_line({c: c for c in header}, header)
+    text, header = _file_text(path)
     missing = [c for c, v in row.items() if v and c not in header]
     if missing:
         return [
@@ -96,6 +84,48 @@ def record_observation(
     if file_problems:
         return file_problems
     atomic_write_text(path, new_text)
+    return []
+
+
+def _file_text(path: Path) -> tuple[str, list[str]]:
+    """An observation file's text (ending in a newline) and header; a header alone if new."""
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        header = next(csv.reader(io.StringIO(text)), list(OBSERVATION_COLUMNS))
+        return (text if text.endswith("\n") else text + "\n"), header
+    header = list(OBSERVATION_COLUMNS)
+    return _csv_line({c: c for c in header}, header), header
+
+
+def record_observations(
+    root: Path, rows: list[tuple[str, dict[str, str]]], *, write: bool = True
+) -> list[Problem]:
+    """Append (indicator, row) figures, maybe to several files: every file is validated with
+    its new rows first, as `record_observation` does; on any problem nothing is written. Each
+    file is then replaced atomically (a crash between two files leaves whole files, and a
+    rerun adds what is missing)."""
+    reg, _ = check_project(root)
+    new_texts: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for indicator in dict.fromkeys(ind for ind, _ in rows):
+        path = reg.paths.observation_file(indicator)
+        rel = reg.paths.rel(path)
+        ind = reg.indicators.get(indicator)
+        if ind is None:
+            problems.append(Problem(rel, 1, "indicator", f"unknown indicator {indicator!r}"))
+            continue
+        text, header = _file_text(path)
+        mine = [row for i, row in rows if i == indicator]
+        missing = sorted({c for row in mine for c, v in row.items() if v and c not in header})
+        if missing:
+            problems.append(Problem(rel, 1, missing[0], "the file has no such column"))
+            continue
+        new_texts[path] = text + "".join(_csv_line(row, header) for row in mine)
+        problems += check_observation_text(new_texts[path], rel, ind, reg.sources)[0]
+    if problems or not write:
+        return problems
+    for path, text in new_texts.items():
+        atomic_write_text(path, text)
     return []
 
 
@@ -189,13 +219,13 @@ def record_claim(
     try:
         claim = Claim.model_validate(yaml.safe_load(text))
     except ValidationError as exc:
-        return None, _pydantic_problems(exc, rel, _Located(yaml.compose(text)))
+        return None, pydantic_problems(exc, rel, Located.of_text(text))
     if path.exists() and not force:
         return None, [
             Problem(rel, 1, "id", f"claim {cid!r} already exists (use --force to overwrite)")
         ]
     reg, _ = check_project(root)
-    problems = check_claim_references(claim, reg, rel, _Located(yaml.compose(text)))
+    problems = check_claim_references(claim, reg, rel, Located.of_text(text))
     if problems:
         return None, problems
     atomic_write_text(path, text)

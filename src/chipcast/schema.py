@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +25,13 @@ Operator = Literal[">", ">=", "<", "<="]
 
 STATUSES: tuple[str, ...] = ("open", "overdue", "resolved", "annulled", "not_checkable")
 DEFAULT_GRACE_DAYS = 180
+# Months in one period of each regular frequency; `irregular` has none.
+FREQUENCY_MONTHS: dict[str, int] = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
+
+
+def today_utc() -> dt.date:
+    """Today as the design defines it: the UTC date (`--today` overrides it)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _strict_date(value: object) -> object:
@@ -120,19 +128,34 @@ class ParsedValue(BaseModel):
         return self.lower if self.lower is not None else self.upper  # type: ignore[return-value]
 
     def text(self) -> str:
-        if self.censor == "point":
-            return _fmt(self.value)
-        if self.censor == "lower":
-            return f">{_fmt(self.lower)}"
-        if self.censor == "upper":
-            return f"<{_fmt(self.upper)}"
-        return f"{_fmt(self.lower)}..{_fmt(self.upper)}"
+        """The figure as it is written in an observation file: `41`, `>30`, `<5`, `4..6`."""
+        return bounded_text(self.censor, self.value, self.lower, self.upper)
 
 
 def _fmt(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x:.10g}"
+    return "" if x is None else f"{x:.10g}"
+
+
+def bounded_text(
+    censor: str,
+    value: float | None,
+    lower: float | None,
+    upper: float | None,
+    fmt: Callable[[float | None], str] = _fmt,
+    range_sep: str = "..",
+) -> str:
+    """A figure as published, a bound kept a bound: `41`, `>30`, `<5`, `4..6`.
+
+    `fmt` writes one number (display scaling and rounding are the caller's); `range_sep` joins
+    the ends of a range.
+    """
+    if censor == "point":
+        return fmt(value)
+    if censor == "lower":
+        return f">{fmt(lower)}"
+    if censor == "upper":
+        return f"<{fmt(upper)}"
+    return f"{fmt(lower)}{range_sep}{fmt(upper)}"
 
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"

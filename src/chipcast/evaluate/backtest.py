@@ -18,11 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chipcast.data import Registry, as_of
+from chipcast import models
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.baselines import BASELINES
+from chipcast.evaluate.calibration import binomial_interval
 from chipcast.evaluate.probability import indicator_seed, window_draws
-from chipcast.evaluate.scores import binomial_interval, score_against_observation
+from chipcast.evaluate.scores import COVERAGE_COLUMNS, score_against_observation
+from chipcast.models import period_grid
 from chipcast.models.base import settings_for
+from chipcast.registry import Registry
 from chipcast.schema import Indicator
 
 MIN_POINTS = 2  # an origin needs at least this many visible figures
@@ -43,11 +48,11 @@ DETAIL_COLUMNS = [
     "q90",
     "pit",
     "crps",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    *COVERAGE_COLUMNS,
     "gated",
 ]
+# The table `chipcast backtest --out` writes (fixed by the design's Contracts).
+SUMMARY_COLUMNS = ["indicator", "model", "n", "crps", "crps_rel_naive", *COVERAGE_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,6 @@ def in_force_targets(
     the model's grid after the origin, up to the last new figure, each with the level in force
     then (the latest figure dated on or before it, in the vintage known `today`).
     """
-    from chipcast.models import period_grid
-
     known = as_of(obs, today or pd.Timestamp(obs["published"].max()).date())
     known = known[known["censor"] == "point"].sort_values(["period_end", "published"])
     until = origin.targets["period_end"].max()
@@ -130,8 +133,6 @@ def in_force_targets(
 
 
 def _grid(indicator: Indicator, visible: pd.DataFrame, targets: pd.DataFrame) -> pd.DatetimeIndex:
-    from chipcast.models import period_grid
-
     first = min(visible["period_end"].min(), targets["period_start"].min())
     return period_grid(first, targets["period_end"].max(), indicator.frequency)
 
@@ -140,13 +141,11 @@ def backtest_indicator(
     reg: Registry,
     indicator_id: str,
     profile: str = "default",
-    seed: int = 20250717,
+    seed: int = DEFAULT_SEED,
     max_origins: int | None = None,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
     """One row per origin, target and forecaster, with CRPS and coverage."""
-    from chipcast.models import fit_indicator
-
     ind = reg.indicators[indicator_id]
     obs = reg.indicator_observations(indicator_id)
     settings = settings_for(profile)
@@ -173,7 +172,7 @@ def backtest_indicator(
             }
         except ValueError:
             continue
-        traj = fit_indicator(visible, ind, origin.date, horizon, s, settings)
+        traj = models.fit_indicator(visible, ind, origin.date, horizon, s, settings)
         gated = traj is not None and not traj.published
         for _, row in origin.targets.iterrows():
             draws: dict[str, np.ndarray | None] = {}
@@ -202,9 +201,7 @@ def backtest_indicator(
                         "q90": q[2],
                         "pit": sc.get("pit", np.nan),
                         "crps": sc.get("crps", np.nan),
-                        "coverage_50": sc.get("coverage_50", np.nan),
-                        "coverage_80": sc.get("coverage_80", np.nan),
-                        "coverage_95": sc.get("coverage_95", np.nan),
+                        **{c: sc.get(c, np.nan) for c in COVERAGE_COLUMNS},
                         "gated": gated and model == ind.family,
                     }
                 )
@@ -215,7 +212,7 @@ def run_backtest(
     reg: Registry,
     indicators: list[str] | None = None,
     profile: str = "default",
-    seed: int = 20250717,
+    seed: int = DEFAULT_SEED,
     max_origins: int | None = None,
     today: dt.date | None = None,
 ) -> pd.DataFrame:
@@ -230,16 +227,7 @@ def run_backtest(
 
 def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Indicator x model: n, mean CRPS, CRPS relative to naive (same targets), coverage."""
-    cols = [
-        "indicator",
-        "model",
-        "n",
-        "crps",
-        "crps_rel_naive",
-        "coverage_50",
-        "coverage_80",
-        "coverage_95",
-    ]
+    cols = SUMMARY_COLUMNS
     if scores.empty:
         return pd.DataFrame(columns=cols)
     scored = scores.dropna(subset=["crps"])
@@ -263,7 +251,7 @@ def summary_table(scores: pd.DataFrame) -> pd.DataFrame:
                 "n": len(df),
                 "crps": float(df["crps"].mean()),
                 "crps_rel_naive": rel,
-                **{c: float(df[c].mean()) for c in ("coverage_50", "coverage_80", "coverage_95")},
+                **{c: float(df[c].mean()) for c in COVERAGE_COLUMNS},
             }
         )
     table = pd.DataFrame(out, columns=cols)

@@ -38,11 +38,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from chipcast.schema import Indicator
+from chipcast.schema import FREQUENCY_MONTHS, Indicator
 
 SHARE_CLIP = 1e-4
 FLOW_FAMILIES = ("growth", "count")
-MONTHS_PER_PERIOD = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
 
 # Default random-walk sd when a series has fewer than 2 usable changes, per YEAR on the
 # transformed scale (converted to the indicator's period by sqrt(period length in years)):
@@ -123,7 +122,7 @@ def transform(
 def period_index(periods: Sequence[Any] | pd.DatetimeIndex, frequency: str) -> np.ndarray:
     """Period ends as a float count of the indicator's periods (years if irregular)."""
     ts = pd.DatetimeIndex(pd.to_datetime(periods))
-    months = MONTHS_PER_PERIOD.get(frequency)
+    months = FREQUENCY_MONTHS.get(frequency)
     if months is None:
         return ((ts - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(
             dtype=float
@@ -133,7 +132,7 @@ def period_index(periods: Sequence[Any] | pd.DatetimeIndex, frequency: str) -> n
 
 
 def periods_per_year(frequency: str) -> float:
-    months = MONTHS_PER_PERIOD.get(frequency)
+    months = FREQUENCY_MONTHS.get(frequency)
     return 1.0 if months is None else 12.0 / months
 
 
@@ -151,7 +150,7 @@ def usable_points(observations: pd.DataFrame, indicator: Indicator) -> pd.DataFr
         df = df[df["indicator"] == indicator.id]
     if (
         indicator.family in FLOW_FAMILIES
-        and indicator.frequency in MONTHS_PER_PERIOD
+        and indicator.frequency in FREQUENCY_MONTHS
         and "period_start" in df.columns
         and not df.empty
     ):
@@ -160,7 +159,7 @@ def usable_points(observations: pd.DataFrame, indicator: Indicator) -> pd.DataFr
             pd.to_datetime(df["period_end"]) - pd.to_datetime(df["period_start"])
         ).dt.days + 1
         months = np.round(span_days.to_numpy(dtype=float) / (365.25 / 12))
-        keep = np.isnan(months) | (months == MONTHS_PER_PERIOD[indicator.frequency])
+        keep = np.isnan(months) | (months == FREQUENCY_MONTHS[indicator.frequency])
         df = df[keep]
     if df.empty:
         return pd.DataFrame(
@@ -347,8 +346,8 @@ class StatsmodelsForecaster:
     distribution. Draws are independent across periods (marginals only; for windowed claims
     use a path model). A perfectly linear series has se_obs 0 and gives its line exactly.
     With fewer figures it falls back to `NaiveForecaster` (attrs ``fallback="naive"``): three
-    points leave one residual degree of freedom, a Cauchy predictive whose exponential (log
-    scale) overflowed, so the reference went unscored on 6 of Cambricon's backtest targets.
+    points leave one residual degree of freedom, a Cauchy predictive whose exponential on the
+    log scale overflows.
     """
 
     name = "statsmodels"

@@ -6,23 +6,23 @@ import datetime as dt
 
 import pandas as pd
 
-from chipcast.data import Registry, as_of
+from chipcast import models
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.probability import (
-    QUANTILE_COLUMNS,
     forecast_claim,
     horizon_for,
     indicator_seed,
 )
 from chipcast.evaluate.resolution import resolve
 from chipcast.models.base import Trajectory, settings_for
+from chipcast.registry import Registry
 
 
 def fit_for_claims(
     reg: Registry, today: dt.date, indicator_ids: list[str], seed: int, profile: str = "default"
 ) -> dict[str, Trajectory | None]:
     """One trajectory per indicator, fitted on the data public on `today`."""
-    from chipcast.models import fit_indicator
-
     settings = settings_for(profile)
     visible = as_of(reg.observations, today)
     out: dict[str, Trajectory | None] = {}
@@ -32,8 +32,8 @@ def fit_for_claims(
         if ind.family == "none" or obs.empty:
             out[ind_id] = None
             continue
-        claims = [c for c in reg.claims.values() if c.indicator == ind_id]
-        out[ind_id] = fit_indicator(
+        claims = reg.indicator_claims(ind_id)
+        out[ind_id] = models.fit_indicator(
             obs, ind, today, horizon_for(claims, today), indicator_seed(seed, ind_id), settings
         )
     return out
@@ -43,7 +43,7 @@ def forecast_claims(
     reg: Registry,
     today: dt.date,
     claim_ids: list[str] | None = None,
-    seed: int = 20250717,
+    seed: int = DEFAULT_SEED,
     profile: str = "default",
 ) -> tuple[pd.DataFrame, bool]:
     """A table of each claim's status and forecast, and whether any fit was gated out."""
@@ -97,4 +97,4 @@ def format_forecasts(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["QUANTILE_COLUMNS", "fit_for_claims", "forecast_claims", "format_forecasts"]
+__all__ = ["fit_for_claims", "forecast_claims", "format_forecasts"]

@@ -19,10 +19,9 @@ import pandas as pd
 import xarray as xr
 
 from chipcast.models import covered, grid_frequency
-from chipcast.models.base import QUANTILES, Trajectory
+from chipcast.models.base import Trajectory
 from chipcast.schema import Claim
-
-QUANTILE_COLUMNS: tuple[str, ...] = tuple(f"q{round(q * 1000):03d}" for q in QUANTILES)
+from chipcast.store import QUANTILE_COLUMNS, QUANTILES
 
 
 def indicator_seed(base_seed: int, indicator: str) -> int:

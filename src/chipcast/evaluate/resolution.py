@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chipcast.schema import Claim
-from chipcast.settle import decide as _decide
-from chipcast.settle import settling_observation
+from chipcast.registry.settle import decide as _decide
+from chipcast.registry.settle import settling_observation
+from chipcast.schema import Claim, bounded_text
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,9 @@ def resolve(claim: Claim, observations: pd.DataFrame, today: dt.date) -> Resolut
             and (_decide(claim, first) if claim.kind == "threshold" else first["value"])
             != (outcome if claim.kind == "threshold" else row["value"])
         )
-        text = _value_text(row)
+        text = bounded_text(
+            row["censor"], row["value"], row["lower"], row["upper"], lambda x: f"{x:.6g}"
+        )
         note = f"{row['source']} reported {text} for {row['period_end'].date()} (published {row['published'].date()})"
         if revised:
             note += f"; revised from the figure published {first['published'].date()}"
@@ -99,17 +101,6 @@ def _first_settling(claim: Claim, observations: pd.DataFrame, today: dt.date) ->
     return None
 
 
-def _value_text(row: pd.Series) -> str:
-    c = row["censor"]
-    if c == "point":
-        return f"{row['value']:.6g}"
-    if c == "lower":
-        return f">{row['lower']:.6g}"
-    if c == "upper":
-        return f"<{row['upper']:.6g}"
-    return f"{row['lower']:.6g}..{row['upper']:.6g}"
-
-
 def _resolve_event(claim: Claim, today: dt.date) -> Resolution:
     out = claim.resolution_outcome
     if out is not None and out.resolved_on <= today:
@@ -140,9 +131,23 @@ def _by_due_date(claim: Claim, today: dt.date, missing: str) -> Resolution:
     )
 
 
+def resolve_claims(
+    claims: dict[str, Claim], observations: pd.DataFrame, today: dt.date
+) -> dict[str, Resolution]:
+    """Every claim's resolution on `today`, each claim given only its indicator's figures
+    (the same result as `resolve` on all of them; resolution scans every vintage with an as-of
+    view, which is cheap on a small frame)."""
+    groups = {k: g for k, g in observations.groupby("indicator")} if not observations.empty else {}
+    empty = observations.iloc[0:0]
+    return {
+        cid: resolve(c, groups.get(c.indicator, empty) if c.indicator else empty, today)
+        for cid, c in claims.items()
+    }
+
+
 def resolve_all(
     claims: dict[str, Claim], observations: pd.DataFrame, today: dt.date
 ) -> pd.DataFrame:
     """One row per claim: status, outcome, value, when and why."""
-    rows = [resolve(c, observations, today).as_row() for c in claims.values()]
+    rows = [r.as_row() for r in resolve_claims(claims, observations, today).values()]
     return pd.DataFrame(rows, columns=list(Resolution("", "").as_row().keys()))

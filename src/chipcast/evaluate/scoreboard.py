@@ -18,24 +18,31 @@ Recomputed from the history and the data alone, so a revised resolution re-score
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from chipcast.data import Registry, as_of
+from chipcast.data import as_of
+from chipcast.evaluate import DEFAULT_SEED
 from chipcast.evaluate.baselines import BASELINES
-from chipcast.evaluate.probability import QUANTILE_COLUMNS, indicator_seed
+from chipcast.evaluate.calibration import RELIABILITY_BINS, reliability_table
+from chipcast.evaluate.probability import indicator_seed
 from chipcast.evaluate.resolution import Resolution, resolve
 from chipcast.evaluate.scores import (
+    COVERAGE_COLUMNS,
+    COVERAGE_LEVELS,
     crps_from_draws,
     crps_from_quantiles,
     interval_coverage,
     time_averaged,
 )
-from chipcast.models.base import QUANTILES
+from chipcast.models import period_grid
+from chipcast.registry import Registry
 from chipcast.schema import Claim
+from chipcast.store import QUANTILE_COLUMNS, QUANTILES
 
-SCORE_COLUMNS = (
+SCORE_COLUMNS: tuple[str, ...] = (
     "claim_id",
     "forecaster",
     "brier",
@@ -44,16 +51,14 @@ SCORE_COLUMNS = (
     "days",
     "n_forecasts",
     "last_probability",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    *COVERAGE_COLUMNS,
 )
+FORECASTERS: tuple[str, ...] = ("model", "naive", "statsmodels", "claimant", "judgment")
+"""Every forecaster a claim can be scored for, in the order tables list them."""
 N_SAMPLES = 2000
 
 
 def _window_periods(claim: Claim, frequency: str) -> pd.DatetimeIndex:
-    from chipcast.models import period_grid
-
     if claim.aggregate:
         return period_grid(claim.window_start, claim.target_period, frequency)
     return pd.DatetimeIndex([pd.Timestamp(claim.target_period)])
@@ -106,7 +111,7 @@ def _numeric_row(
 
 
 def score_claim(
-    reg: Registry, claim: Claim, res: Resolution, history: pd.DataFrame, seed: int = 20250717
+    reg: Registry, claim: Claim, res: Resolution, history: pd.DataFrame, seed: int = DEFAULT_SEED
 ) -> list[dict[str, object]]:
     """Rows for one resolved claim: the system's forecasts and each reference forecaster."""
     if res.status != "resolved" or res.resolved_on is None:
@@ -165,7 +170,7 @@ def score_claim(
                 cov = interval_coverage(
                     last[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)[-1],
                     y,
-                    (0.5, 0.8, 0.95),
+                    COVERAGE_LEVELS,
                     quantile_levels=levels,
                 )
                 row.update({f"coverage_{round(k * 100)}": float(v) for k, v in cov.items()})
@@ -193,7 +198,7 @@ def score_claim(
 
 
 def claim_scores(
-    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = 20250717
+    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = DEFAULT_SEED
 ) -> pd.DataFrame:
     """Scores of every resolved claim, one row per claim and forecaster."""
     rows = []
@@ -229,23 +234,93 @@ def reliability_inputs(history: pd.DataFrame, reg: Registry, today: dt.date) -> 
     return pd.DataFrame(rows, columns=["claim_id", "probability", "outcome"])
 
 
-def track_record(scores: pd.DataFrame, reg: Registry) -> pd.DataFrame:
-    """Mean scores of the claimants' own forecasts, per claimant and per source."""
+def _forecaster_order(name: str) -> int:
+    return FORECASTERS.index(name) if name in FORECASTERS else len(FORECASTERS)
+
+
+def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean scores per forecaster over the resolved claims each one was scored on."""
+    cols = ["forecaster", "claims", "brier", "log_score", "crps"]
     if scores.empty:
-        return pd.DataFrame(columns=["group", "name", "claims", "brier", "crps"])
-    own = scores[scores["forecaster"] == "claimant"].copy()
-    own["claimant"] = own["claim_id"].map(lambda c: reg.claims[c].claimant)
-    own["source"] = own["claim_id"].map(lambda c: reg.claims[c].source)
+        return pd.DataFrame(columns=cols)
+    g = scores.groupby("forecaster")
+    out = pd.DataFrame(
+        {
+            "claims": g["claim_id"].nunique(),
+            "brier": g["brier"].mean(),
+            "log_score": g["log_score"].mean(),
+            "crps": g["crps"].mean(),
+        }
+    ).reset_index()
+    order = out["forecaster"].map(_forecaster_order)
+    return out.iloc[order.argsort(kind="stable")].reset_index(drop=True)[cols]
+
+
+def claim_score_rows(scores: pd.DataFrame, claim_id: str) -> list[dict[str, object]]:
+    """One claim's score rows, forecasters in table order."""
+    rows = scores[scores["claim_id"] == claim_id].to_dict("records") if len(scores) else []
+    return sorted(rows, key=lambda r: _forecaster_order(str(r["forecaster"])))
+
+
+def reliability(
+    history: pd.DataFrame, reg: Registry, today: dt.date, bins: int = RELIABILITY_BINS
+) -> pd.DataFrame:
+    """The reliability table of the last forecast issued before each binary claim resolved."""
+    pairs = reliability_inputs(history, reg, today).dropna(subset=["probability"])
+    return reliability_table(
+        pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float), bins
+    )
+
+
+def track_record(
+    reg: Registry,
+    resolutions: dict[str, Resolution],
+    scores: pd.DataFrame,
+    key: Callable[[Claim], str],
+) -> list[dict[str, object]]:
+    """Per group of claims (by claimant, by source: `key`): how many came true, and how close
+    the claimants' numbers and probabilities were.
+
+    ``value_err`` is the mean relative error of the claimed values of resolved value claims,
+    ``brier`` the mean Brier score of the claimant rule (see the module docstring). Groups with
+    the most claims come first.
+    """
+    groups: dict[str, list[Claim]] = {}
+    for c in sorted(reg.claims.values(), key=lambda c: c.id):
+        groups.setdefault(key(c), []).append(c)
+    own = scores[scores["forecaster"] == "claimant"] if len(scores) else scores
     out = []
-    for group in ("claimant", "source"):
-        for name, df in own.groupby(group):
-            out.append(
-                {
-                    "group": group,
-                    "name": name,
-                    "claims": len(df),
-                    "brier": df["brier"].mean(),
-                    "crps": df["crps"].mean(),
-                }
-            )
-    return pd.DataFrame(out)
+    for name, claims in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0].lower())):
+        res = [resolutions[c.id] for c in claims]
+        status = [r.status for r in res]
+        binary = [
+            r
+            for c, r in zip(claims, res, strict=True)
+            if r.status == "resolved" and c.kind != "value"
+        ]
+        true = sum(1 for r in binary if r.outcome is True)
+        errs = [
+            abs(float(r.value) - c.value) / abs(c.value)
+            for c, r in zip(claims, res, strict=True)
+            if r.status == "resolved"
+            and c.kind == "value"
+            and c.value
+            and r.value is not None
+            and not np.isnan(r.value)
+        ]
+        mine = own[own["claim_id"].isin({c.id for c in claims})] if len(own) else own
+        out.append(
+            {
+                "name": name,
+                "n": len(claims),
+                "open": status.count("open") + status.count("overdue"),
+                "resolved": status.count("resolved"),
+                "true": true,
+                "false": len(binary) - true,
+                "annulled": status.count("annulled"),
+                "not_checkable": status.count("not_checkable"),
+                "value_err": sum(errs) / len(errs) if errs else None,
+                "brier": mine["brier"].mean() if len(mine) else None,
+            }
+        )
+    return out

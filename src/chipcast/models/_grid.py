@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from chipcast.models.base import NEW_SOURCE
-
-FREQ_MONTHS = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
+from chipcast.schema import FREQUENCY_MONTHS as FREQ_MONTHS
 
 
 def model_frequency(frequency: str) -> str:

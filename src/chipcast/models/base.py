@@ -19,8 +19,8 @@ import pandas as pd
 import xarray as xr
 
 from chipcast.schema import Indicator
+from chipcast.store import QUANTILES, quantile_column
 
-QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
 NEW_SOURCE = "_new"  # pseudo-source: what a source never seen before would report
 
 
@@ -181,7 +181,7 @@ class Trajectory:
         for name, arr in series.items():
             q = arr.quantile(list(quantiles), dim="sample")
             df = q.to_pandas().T
-            df.columns = [f"q{round(x * 1000):03d}" for x in quantiles]
+            df.columns = [quantile_column(x) for x in quantiles]
             df["mean"] = arr.mean("sample").to_pandas()
             df.insert(0, "series", name)
             df.index.name = "period_end"

@@ -439,9 +439,10 @@ def _compile_group(job: Job) -> str:
         return ""
     p = job.parameters
     try:
-        from chipcast.data import as_of, load
+        from chipcast.data import as_of
         from chipcast.evaluate.probability import horizon_for
         from chipcast.models import size_class
+        from chipcast.registry import load
 
         root = str(p["root"])
         if root not in _REGISTRIES:
@@ -507,16 +508,6 @@ def _next_job(queues: list[list[Job]], w: int, seen: set[str]) -> Job | None:
     return queues[donors[0]].pop()
 
 
-def run_local(
-    jobs: list[Job], workers: int, cwd: str, on_start: Callable[[Job], None], on_done: OnDone
-) -> list[JobResult]:
-    """Run jobs on `workers` processes, each with one preheated kernel reused across jobs."""
-    if not jobs:
-        return []
-    with LocalPool(min(workers, len(jobs)), cwd) as pool:
-        return pool.run(jobs, on_start, on_done)
-
-
 def _take(it: Iterator[Job], n: int) -> Iterable[Job]:
     for _ in range(n):
         try:
@@ -576,3 +567,34 @@ def _shutdown_dask_slot() -> bool:
     _shutdown_slot()
     _SLOT = None
     return True
+
+
+class Runner:
+    """Where a refresh's jobs run: a local pool of preheated kernels (started at the first job,
+    reused by the later phases of the run) or a Dask cluster at `scheduler`."""
+
+    def __init__(self, cwd: str, max_jobs: int, workers: int | None, scheduler: str | None):
+        self.cwd, self.max_jobs = cwd, max_jobs
+        self.workers, self.scheduler = workers, scheduler
+        self.pool: LocalPool | None = None
+
+    def run(
+        self, jobs: list[Job], on_start: Callable[[Job], None], on_done: OnDone
+    ) -> list[JobResult]:
+        if not jobs:
+            return []
+        if self.scheduler:
+            return run_dask(jobs, self.scheduler, on_start, on_done)
+        if self.pool is None:
+            self.pool = LocalPool(min(self.workers or os.cpu_count() or 1, self.max_jobs), self.cwd)
+        return self.pool.run(jobs, on_start, on_done)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,618 +1,334 @@
-"""`chipcast refresh`: plan, run, decide, resolve, render.
+"""`chipcast refresh`: plan, run, decide, record, score, render, as named steps over a `Run`.
 
 plan:    fingerprint every indicator job (no PyMC import); unchanged jobs are skipped
 run:     the stale indicator notebooks, in parallel, each bounded by a timeout
-decide:  trajectories -> claim forecasts -> one new history file (atomic), then trajectories
-render:  the scoreboard notebook (when its inputs changed) and the static site
+decide:  trajectories -> claim forecasts
+record:  one new history file (atomic), then the trajectories; failed fits marked stale
+score:   the scoreboard notebook, when anything it reads changed
+render:  the run log and the static site
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
-
-from chipcast.data import Paths, Registry, as_of, load
-from chipcast.evaluate.probability import ClaimForecast, forecast_claim, horizon_for, indicator_seed
-from chipcast.fileio import atomic_write_text
-from chipcast.models.base import Diagnostics, Trajectory, settings_for
+from chipcast.exitcodes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+from chipcast.models.base import Trajectory
+from chipcast.paths import Paths
+from chipcast.pipeline.decide import collect, forecast_rows, judgment_rows
 from chipcast.pipeline.execute import (
     SCOREBOARD_IMPORTS,
     Job,
     JobResult,
-    LocalPool,
+    Runner,
     import_in_background,
-    run_dask,
-)
-from chipcast.pipeline.fingerprint import (
-    data_fingerprint,
-    job_fingerprint,
-    notebook_code,
-    packages_text,
-)
-from chipcast.pipeline.history import (
-    history_row,
-    new_run_id,
-    read_history,
-    read_meta,
-    write_history,
-    write_meta,
-    write_trajectory,
 )
 from chipcast.pipeline.lock import LockHeld, RefreshLock
-
-EXIT_OK, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 3
-
-
-@dataclass(frozen=True)
-class RefreshOptions:
-    today: dt.date
-    only: tuple[str, ...] = ()
-    force: bool = False
-    as_of: dt.date | None = None
-    dry_run: bool = False
-    jobs: int | None = None
-    profile: str = "default"
-    seed: int = 20250717
-    scheduler: str | None = None
-    timeout: float = 900.0
-    progress: bool = True
-
-
-@dataclass
-class PlannedJob:
-    indicator: str
-    family: str
-    fingerprint: str
-    data_fingerprint: str
-    stale: bool
-    reason: str
-    parameters: dict[str, object] = field(default_factory=dict)
-
-
-def plan(reg: Registry, opts: RefreshOptions) -> list[PlannedJob]:
-    """Which indicator notebooks must run, and why; reads files only (no PyMC)."""
-    paths = reg.paths
-    date = opts.as_of or opts.today
-    visible = as_of(reg.observations, date)
-    notebook = paths.notebooks / "indicator.ipynb"
-    settings = settings_for(opts.profile)
-    only = _only_indicators(reg, opts.only)
-    out = []
-    for ind_id, ind in sorted(reg.indicators.items()):
-        if ind.family == "none":
-            continue
-        view = visible[visible["indicator"] == ind_id]
-        if view.empty:
-            continue
-        claims = [
-            c for c in reg.claims.values() if c.indicator == ind_id and c.status != "not_checkable"
-        ]
-        horizon = horizon_for(claims, date)
-        params = {
-            "indicator_id": ind_id,
-            "draws": settings.draws,
-            "tune": settings.tune,
-            "seed": opts.seed,
-            "profile": opts.profile,
-        }
-        targets = sorted({str(c.target_period) for c in claims} | {str(horizon)})
-        fp = job_fingerprint(
-            notebook, ind.family, view, ind.model_dump(mode="json"), targets, params
-        )
-        meta = read_meta(paths.trajectories, ind_id) if opts.as_of is None else None
-        if only is not None and ind_id not in only:
-            stale, reason = False, "not selected (--only)"
-        elif opts.force or opts.as_of is not None:
-            stale, reason = True, "forced" if opts.force else f"as of {opts.as_of}"
-        elif meta is None:
-            stale, reason = True, "never fitted"
-        elif meta.get("fingerprint") != fp:
-            stale, reason = True, "inputs changed"
-        elif meta.get("status") != "ok":
-            stale, reason = True, f"last run {meta.get('status')}"
-        else:
-            stale, reason = False, "unchanged"
-        out.append(
-            PlannedJob(ind_id, ind.family, fp, data_fingerprint(view), stale, reason, params)
-        )
-    return out
-
-
-def _only_indicators(reg: Registry, only: tuple[str, ...]) -> set[str] | None:
-    if not only:
-        return None
-    chosen = set()
-    for x in only:
-        if x in reg.indicators:
-            chosen.add(x)
-        elif x in reg.claims and reg.claims[x].indicator:
-            chosen.add(reg.claims[x].indicator)
-        else:
-            raise ValueError(f"--only {x}: neither an indicator nor a claim with an indicator")
-    return chosen
-
-
-def _print_plan(jobs: list[PlannedJob]) -> None:
-    for j in jobs:
-        print(f"{'RUN ' if j.stale else 'skip'}  {j.indicator:45} {j.family:7} {j.reason}")
-    n = sum(j.stale for j in jobs)
-    print(f"{n} job(s) to run, {len(jobs) - n} skipped")
-
-
-class _Progress:
-    """Jobs done, running, failed and skipped, on stderr."""
-
-    def __init__(self, total: int, skipped: int, enabled: bool):
-        self.running = self.done = self.failed = 0
-        self.skipped = skipped
-        self.bar = None
-        if enabled and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="job", file=sys.stderr, dynamic_ncols=True)
-            self._post()
-
-    def _post(self) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix(running=self.running, failed=self.failed, skipped=self.skipped)
-
-    def start(self, job: Job) -> None:
-        self.running += 1
-        self._post()
-
-    def finish(self, res: JobResult) -> None:
-        self.running -= 1
-        self.done += 1
-        self.failed += res.status != "ran"
-        if self.bar is not None:
-            self.bar.update(1)
-            self._post()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def refresh(root: Path, opts: RefreshOptions) -> int:
-    """Run one refresh; return the exit code fixed in the design's contracts."""
-    paths = Paths(Path(root).resolve())
-    reg = load(paths.root)
-    if opts.dry_run:
-        _print_plan(plan(reg, opts))
-        return EXIT_OK
-    try:
-        with RefreshLock(paths.state / "refresh.lock"):
-            return _refresh_locked(reg, opts)
-    except LockHeld as exc:
-        print(f"chipcast refresh: {exc}; exiting", file=sys.stderr)
-        return EXIT_LOCKED
-
-
-def _refresh_locked(reg: Registry, opts: RefreshOptions) -> int:
-    paths = reg.paths
-    planned = plan(reg, opts)
-    if opts.dry_run:
-        _print_plan(planned)
-        return EXIT_OK
-    stale = [j for j in planned if j.stale]
-    date = opts.as_of or opts.today
-    run_id = new_run_id()
-    judgment_rows = [] if opts.as_of else _judgment_rows(reg, paths, run_id, opts.today)
-    site_key = _site_key(reg, opts)
-    if (
-        not stale
-        and not judgment_rows
-        and opts.as_of is None
-        and _state(paths).get("site") == site_key
-    ):
-        print(
-            f"nothing to do: {len(planned)} indicator job(s) unchanged, site up to date",
-            file=sys.stderr,
-        )
-        return EXIT_OK
-
-    base = paths.reports / "as-of" / date.isoformat() if opts.as_of else paths.reports
-    run_dir = base / "runs" / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    jobs = [
-        Job(
-            id=j.indicator,
-            kind="indicator",
-            notebook=str(paths.notebooks / "indicator.ipynb"),
-            output_notebook=str(run_dir / f"indicator-{j.indicator}.ipynb"),
-            parameters={
-                **j.parameters,
-                "root": str(paths.root),
-                "as_of": date.isoformat(),
-                "output_dir": str(run_dir / "out" / j.indicator),
-            },
-            cwd=str(paths.notebooks),
-            timeout=opts.timeout,
-        )
-        for j in stale
-    ]
-    runner = _Runner(opts, str(paths.notebooks), len(jobs) + 1)
-    try:
-        return _run_and_decide(
-            reg,
-            opts,
-            planned,
-            stale,
-            jobs,
-            run_id,
-            run_dir,
-            base,
-            date,
-            judgment_rows,
-            started,
-            runner,
-        )
-    finally:
-        runner.close()
-
-
-class _Runner:
-    """The local pool of preheated kernels (started lazily) or a Dask cluster."""
-
-    def __init__(self, opts: RefreshOptions, cwd: str, max_jobs: int):
-        self.opts, self.cwd, self.max_jobs = opts, cwd, max_jobs
-        self.pool: LocalPool | None = None
-
-    def run(self, jobs: list[Job], progress: _Progress) -> list[JobResult]:
-        if not jobs:
-            return []
-        if self.opts.scheduler:
-            return run_dask(jobs, self.opts.scheduler, progress.start, progress.finish)
-        if self.pool is None:
-            self.pool = LocalPool(
-                min(self.opts.jobs or os.cpu_count() or 1, self.max_jobs), self.cwd
-            )
-        return self.pool.run(jobs, progress.start, progress.finish)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-
+from chipcast.pipeline.plan import (
+    INDICATOR_NOTEBOOK,
+    SCOREBOARD_NOTEBOOK,
+    PlannedJob,
+    RefreshOptions,
+    plan,
+    print_plan,
+)
+from chipcast.pipeline.progress import Progress
+from chipcast.pipeline.records import (
+    FAILED_STATUSES,
+    job_record,
+    stale_meta,
+    trajectory_meta,
+)
+from chipcast.pipeline.state import read_state, save_state, site_key
+from chipcast.registry import Registry, load
+from chipcast.report.site import build_site
+from chipcast.store import (
+    new_run_id,
+    read_meta,
+    write_forecasts,
+    write_history,
+    write_meta,
+    write_quantiles,
+    write_run_log,
+    write_trajectory,
+)
 
 # What rendering the site imports besides the scoreboard's modules (nbconvert for the notebook
 # pages): imported while the jobs run, not after them.
 RENDER_IMPORTS = (*SCOREBOARD_IMPORTS, "chipcast.report.site", "nbconvert")
 
 
-def _run_and_decide(
-    reg, opts, planned, stale, jobs, run_id, run_dir, base, date, judgment_rows, started, runner
-) -> int:
-    paths = reg.paths
-    progress = _Progress(len(jobs), len(planned) - len(stale), opts.progress)
-    if opts.as_of is None and jobs:
-        import_in_background(RENDER_IMPORTS)
+@dataclass
+class Run:
+    """One refresh in progress: what it planned, where it writes, and what it has produced."""
+
+    reg: Registry
+    opts: RefreshOptions
+    planned: list[PlannedJob]
+    run_id: str = field(default_factory=new_run_id)
+    started: float = field(default_factory=time.time)
+    rows: list[dict[str, object]] = field(default_factory=list)  # new history rows
+    records: list[dict[str, Any]] = field(default_factory=list)  # the run log's jobs
+    trajectories: dict[str, Trajectory] = field(default_factory=dict)
+    ran: int = 0
+
+    @property
+    def paths(self) -> Paths:
+        return self.reg.paths
+
+    @property
+    def date(self) -> dt.date:
+        """The as-of date the fits see: `--as-of`, else today."""
+        return self.opts.as_of or self.opts.today
+
+    @property
+    def replay(self) -> bool:
+        """An `--as-of` run: what the system would have said then, kept out of the history."""
+        return self.opts.as_of is not None
+
+    @property
+    def base(self) -> Path:
+        if self.replay:
+            return self.paths.reports / "as-of" / self.date.isoformat()
+        return self.paths.reports
+
+    @property
+    def run_dir(self) -> Path:
+        return self.base / "runs" / self.run_id
+
+    @property
+    def stale(self) -> list[PlannedJob]:
+        return [j for j in self.planned if j.stale]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["status"] in FAILED_STATUSES]
+
+    def job(self, job_id: str) -> PlannedJob:
+        return next(j for j in self.planned if j.indicator == job_id)
+
+    def notebook_job(
+        self, job_id: str, kind: str, notebook: str, output: str, parameters: dict[str, object]
+    ) -> Job:
+        """A notebook job of this run, its executed copy kept in the run's directory."""
+        return Job(
+            id=job_id,
+            kind=kind,
+            notebook=str(self.paths.notebooks / notebook),
+            output_notebook=str(self.run_dir / output),
+            parameters={"root": str(self.paths.root), **parameters},
+            cwd=str(self.paths.notebooks),
+            timeout=self.opts.timeout,
+        )
+
+    def run_jobs(self, runner: Runner, jobs: list[Job], skipped: int) -> list[JobResult]:
+        progress = Progress(len(jobs), skipped, self.opts.progress)
+        try:
+            return runner.run(jobs, progress.start, progress.finish)
+        finally:
+            progress.close()
+
+
+def refresh(root: Path, opts: RefreshOptions) -> int:
+    """Run one refresh; return the exit code fixed in the design's contracts."""
+    reg = load(Path(root).resolve())
+    if opts.dry_run:
+        print_plan(plan(reg, opts))
+        return EXIT_OK
     try:
-        results = runner.run(jobs, progress)
-    finally:
-        progress.close()
+        with RefreshLock(reg.paths.state / "refresh.lock"):
+            return _refresh(Run(reg, opts, plan(reg, opts)))
+    except LockHeld as exc:
+        print(f"chipcast refresh: {exc}; exiting", file=sys.stderr)
+        return EXIT_LOCKED
 
-    by_id = {j.indicator: j for j in planned}
-    records: list[dict[str, object]] = []
-    rows: list[dict[str, object]] = list(judgment_rows)
-    trajectories: dict[str, Trajectory] = {}
+
+def _refresh(run: Run) -> int:
+    if not run.replay:
+        run.rows += judgment_rows(run.reg, run.run_id, run.opts.today)
+    if nothing_to_do(run):
+        print(
+            f"nothing to do: {len(run.planned)} indicator job(s) unchanged, site up to date",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    with Runner(
+        str(run.paths.notebooks), len(run.stale) + 1, run.opts.jobs, run.opts.scheduler
+    ) as runner:
+        decide(run, run_indicators(run, runner))
+        record(run)
+        if not run.replay:
+            score(run, runner)
+    write_log(run)
+    return run_exit_code(run, render(run) if not run.replay else EXIT_OK)
+
+
+def nothing_to_do(run: Run) -> bool:
+    """No stale job, no new judgment, and the site built from the same inputs."""
+    if run.stale or run.rows or run.replay:
+        return False
+    return read_state(run.paths).get("site") == site_key(run.reg, run.opts.today)
+
+
+def run_indicators(run: Run, runner: Runner) -> list[JobResult]:
+    """Run: the stale indicator notebooks (the site's imports load meanwhile)."""
+    jobs = [
+        run.notebook_job(
+            j.indicator,
+            "indicator",
+            INDICATOR_NOTEBOOK,
+            f"indicator-{j.indicator}.ipynb",
+            {
+                **j.parameters,
+                "as_of": run.date.isoformat(),
+                "output_dir": str(run.run_dir / "out" / j.indicator),
+            },
+        )
+        for j in run.stale
+    ]
+    if not run.replay and jobs:
+        import_in_background(RENDER_IMPORTS)
+    results = run.run_jobs(runner, jobs, len(run.planned) - len(run.stale))
+    run.ran = len(results)
+    return results
+
+
+def decide(run: Run, results: list[JobResult]) -> None:
+    """Decide: each finished job's trajectory, gated or published; forecasts from the published."""
     for res in results:
-        job = by_id[res.id]
-        rec = {
-            "id": res.id,
-            "kind": "indicator",
-            "status": res.status,
-            "seconds": round(res.seconds, 2),
-            "error": res.error,
-            "notebook": Path(res.notebook).name,
-            "reason": job.reason,
-        }
-        if res.extra.get("worker"):
-            rec["worker"] = res.extra["worker"]  # whose compiled models the fit used
+        job = run.job(res.id)
+        status, error, diagnostics = res.status, res.error, None
         if res.status == "ran":
-            traj, err = _collect(run_dir / "out" / res.id)
+            traj, err = collect(run.run_dir / "out" / res.id)
             if traj is None:
-                rec.update(status="failed", error=err)
-            elif not traj.published:
-                rec.update(
-                    status="gated",
-                    error="; ".join(traj.diagnostics.reasons),
-                    diagnostics=traj.diagnostics.to_dict(),
-                )
+                status, error = "failed", err
             else:
-                trajectories[res.id] = traj
-                rec["diagnostics"] = traj.diagnostics.to_dict()
-                rows += _forecast_rows(reg, traj, run_id, date, job, opts)
-        records.append(rec)
-    for j in planned:
-        if not j.stale:
-            records.append(
-                {
-                    "id": j.indicator,
-                    "kind": "indicator",
-                    "status": "skipped",
-                    "seconds": 0,
-                    "error": "",
-                    "reason": j.reason,
-                }
+                diagnostics = traj.diagnostics
+                if not traj.published:
+                    status, error = "gated", "; ".join(traj.diagnostics.reasons)
+                else:
+                    run.trajectories[res.id] = traj
+                    run.rows += forecast_rows(
+                        run.reg, traj, run.run_id, run.date, job.data_fingerprint, run.opts.seed
+                    )
+        run.records.append(
+            job_record(
+                res.id,
+                "indicator",
+                status,
+                job.reason,
+                res.seconds,
+                error,
+                Path(res.notebook).name,
+                diagnostics,
+                str(res.extra.get("worker") or "") or None,
             )
+        )
+    for j in run.planned:
+        if not j.stale:
+            run.records.append(job_record(j.indicator, "indicator", "skipped", j.reason))
 
-    if opts.as_of is not None:
-        _write_as_of(base, run_id, rows, trajectories)
-    else:
-        write_history(paths, run_id, rows)  # history first: a crash after it only re-runs work
-        for ind_id, traj in trajectories.items():
-            job = by_id[ind_id]
-            write_trajectory(paths.trajectories, traj, _meta(traj, job, run_id, "ok", opts))
-        for rec in records:
-            if rec["status"] in ("failed", "gated"):
-                _mark_stale(paths, rec, by_id[rec["id"]], run_id, opts)
 
-    if opts.as_of is None:
-        records += _scoreboard(reg, opts, run_dir, runner)
-    failed = [r for r in records if r["status"] in ("failed", "gated")]
+def record(run: Run) -> None:
+    """Record: history first (a crash after it only re-runs work), then the trajectories; a
+    failed fit keeps its last good trajectory, marked stale. A replay writes beside its run."""
+    if run.replay:
+        write_forecasts(run.base / "forecasts.csv", run.rows)
+        for ind_id, traj in run.trajectories.items():
+            write_quantiles(run.base / "trajectories" / f"{ind_id}.csv", traj.quantile_frame())
+        print(
+            f"as-of forecasts written to {run.base / 'forecasts.csv'} (history untouched)",
+            file=sys.stderr,
+        )
+        return
+    write_history(run.paths, run.run_id, run.rows)
+    for ind_id, traj in run.trajectories.items():
+        meta = trajectory_meta(traj, run.job(ind_id).fingerprint, run.run_id, run.opts.profile)
+        write_trajectory(run.paths, ind_id, traj.quantile_frame(), meta)
+    for rec in run.failed:
+        job = run.job(rec["id"])
+        previous = read_meta(run.paths, job.indicator)
+        meta = stale_meta(previous, job.indicator, job.family, run.run_id, rec)
+        write_meta(run.paths, job.indicator, meta)
+
+
+def score(run: Run, runner: Runner) -> None:
+    """Score: run notebooks/scoreboard.ipynb when anything it reads changed."""
+    if not (run.paths.notebooks / SCOREBOARD_NOTEBOOK).exists():
+        return
+    key = site_key(run.reg, run.opts.today)
+    if read_state(run.paths).get("scoreboard") == key and not run.opts.force:
+        run.records.append(job_record("scoreboard", "scoreboard", "skipped", "unchanged"))
+        return
+    job = run.notebook_job(
+        "scoreboard",
+        "scoreboard",
+        SCOREBOARD_NOTEBOOK,
+        SCOREBOARD_NOTEBOOK,
+        {"today": run.opts.today.isoformat()},
+    )
+    (res,) = run.run_jobs(runner, [job], 0)
+    if res.status == "ran":
+        save_state(run.paths, scoreboard=key)
+    run.records.append(
+        job_record(
+            "scoreboard",
+            "scoreboard",
+            res.status,
+            "inputs changed",
+            res.seconds,
+            res.error,
+            SCOREBOARD_NOTEBOOK,
+        )
+    )
+
+
+def write_log(run: Run) -> None:
+    """The run log (run.json, run.log), and a line on stderr for each failure and the totals."""
+    failed = run.failed
     log = {
-        "run_id": run_id,
-        "started": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
+        "run_id": run.run_id,
+        "started": dt.datetime.fromtimestamp(run.started, dt.UTC).isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "today": opts.today.isoformat(),
-        "as_of": date.isoformat(),
-        "forecasts_issued": len(rows),
+        "today": run.opts.today.isoformat(),
+        "as_of": run.date.isoformat(),
+        "forecasts_issued": len(run.rows),
         "exit_code": EXIT_PARTIAL if failed else EXIT_OK,
-        "jobs": sorted(records, key=lambda r: (r["status"] == "skipped", r["id"])),
+        "jobs": sorted(run.records, key=lambda r: (r["status"] == "skipped", r["id"])),
     }
-    atomic_write_text(run_dir / "run.json", json.dumps(log, indent=2, default=str) + "\n")
-    atomic_write_text(run_dir / "run.log", _log_text(log))
+    write_run_log(run.run_dir, log)
     for r in failed:
         print(
-            f"FAILED {r['id']}: {r['error']} (see {run_dir / r.get('notebook', '')})",
+            f"FAILED {r['id']}: {r['error']} (see {run.run_dir / r.get('notebook', '')})",
             file=sys.stderr,
         )
     print(
-        f"run {run_id}: {len(results)} ran, {len(failed)} failed, {len(planned) - len(stale)} skipped, {len(rows)} forecast(s) issued",
+        f"run {run.run_id}: {run.ran} ran, {len(failed)} failed, "
+        f"{len(run.planned) - len(run.stale)} skipped, {len(run.rows)} forecast(s) issued",
         file=sys.stderr,
     )
 
-    if opts.as_of is None:
-        code = _render(reg, opts, run_id)
-        if code == EXIT_OK:
-            _save_state(paths, {"site": _site_key(load(paths.root), opts)})
-        if failed or code != EXIT_OK:
-            return EXIT_PARTIAL
-    return EXIT_PARTIAL if failed else EXIT_OK
 
-
-def _scoreboard(
-    reg: Registry, opts: RefreshOptions, run_dir: Path, runner: _Runner
-) -> list[dict[str, object]]:
-    """Run notebooks/scoreboard.ipynb when anything it reads changed."""
-    paths = reg.paths
-    nb = paths.notebooks / "scoreboard.ipynb"
-    if not nb.exists():
-        return []
-    key = _site_key(load(paths.root), opts)
-    if _state(paths).get("scoreboard") == key and not opts.force:
-        return [
-            {
-                "id": "scoreboard",
-                "kind": "scoreboard",
-                "status": "skipped",
-                "seconds": 0,
-                "error": "",
-                "reason": "unchanged",
-            }
-        ]
-    job = Job(
-        id="scoreboard",
-        kind="scoreboard",
-        notebook=str(nb),
-        output_notebook=str(run_dir / "scoreboard.ipynb"),
-        parameters={"root": str(paths.root), "today": opts.today.isoformat()},
-        cwd=str(paths.notebooks),
-        timeout=opts.timeout,
-    )
-    progress = _Progress(1, 0, opts.progress)
+def render(run: Run) -> int:
+    """Render: the static site; once it is built, the state remembers what it was built from."""
     try:
-        (res,) = runner.run([job], progress)
-    finally:
-        progress.close()
-    if res.status == "ran":
-        _save_state(paths, {"scoreboard": key})
-    return [
-        {
-            "id": "scoreboard",
-            "kind": "scoreboard",
-            "status": res.status,
-            "seconds": round(res.seconds, 2),
-            "error": res.error,
-            "notebook": "scoreboard.ipynb",
-            "reason": "inputs changed",
-        }
-    ]
-
-
-def _collect(out_dir: Path) -> tuple[Trajectory | None, str]:
-    if not (out_dir / "draws.nc").exists():
-        diag = out_dir / "diagnostics.json"
-        if diag.exists():
-            return None, "notebook wrote no trajectory (indicator not modelled)"
-        return None, "notebook wrote no trajectory"
-    try:
-        return Trajectory.load(out_dir), ""
-    except Exception as exc:  # noqa: BLE001
-        return None, f"unreadable trajectory: {exc}"
-
-
-def _forecast_rows(
-    reg: Registry,
-    traj: Trajectory,
-    run_id: str,
-    date: dt.date,
-    job: PlannedJob,
-    opts: RefreshOptions,
-) -> list[dict[str, object]]:
-    rows = []
-    for c in sorted(reg.claims.values(), key=lambda c: c.id):
-        if c.indicator != traj.indicator or c.kind == "event" or c.status != "open":
-            continue
-        if c.target_period is not None and c.made_on > date:
-            continue
-        try:
-            f = forecast_claim(c, traj)
-        except ValueError:
-            continue
-        if f is None:
-            continue
-        rows.append(
-            history_row(
-                f,
-                run_id,
-                date.isoformat(),
-                traj.indicator,
-                job.data_fingerprint,
-                indicator_seed(opts.seed, traj.indicator),
-                packages_text(),
-                traj,
-            )
-        )
-    return rows
-
-
-def _judgment_rows(
-    reg: Registry, paths: Paths, run_id: str, today: dt.date
-) -> list[dict[str, object]]:
-    """Event claims: a new row whenever the researcher's probability changed."""
-    hist = read_history(paths)
-    last = {}
-    if not hist.empty:
-        for cid, df in hist[hist["forecaster"] == "judgment"].groupby("claim_id"):
-            last[cid] = float(df.iloc[-1]["probability"])
-    rows = []
-    for c in sorted(reg.claims.values(), key=lambda c: c.id):
-        if c.kind != "event" or c.probability is None or c.status != "open":
-            continue
-        if last.get(c.id) is not None and abs(last[c.id] - c.probability) < 1e-12:
-            continue
-        f = ClaimForecast(c.id, "event", "judgment", "researcher", "", float(c.probability))
-        issued = (
-            c.made_on if c.id not in last else today
-        )  # first judgment counts from the claim's date
-        rows.append(history_row(f, run_id, issued.isoformat(), None))
-    return rows
-
-
-def _meta(
-    traj: Trajectory, job: PlannedJob, run_id: str, status: str, opts: RefreshOptions
-) -> dict[str, object]:
-    return {
-        "indicator": traj.indicator,
-        "family": traj.family,
-        "model_version": traj.model_version,
-        "as_of": traj.as_of.isoformat(),
-        "run_id": run_id,
-        "fingerprint": job.fingerprint,
-        "seed": traj.seed,
-        "profile": opts.profile,
-        "status": status,
-        "stale": False,
-        "diagnostics": traj.diagnostics.to_dict(),
-    }
-
-
-def _mark_stale(
-    paths: Paths, rec: dict[str, object], job: PlannedJob, run_id: str, opts: RefreshOptions
-) -> None:
-    """Keep the last good trajectory visible, flagged stale with the failure."""
-    meta = read_meta(paths.trajectories, job.indicator) or {
-        "indicator": job.indicator,
-        "family": job.family,
-    }
-    meta.update(stale=True, status=rec["status"], failed_run=run_id, error=rec["error"])
-    if "diagnostics" in rec:
-        meta["failed_diagnostics"] = rec["diagnostics"]
-    write_meta(paths.trajectories, job.indicator, meta)
-
-
-def _write_as_of(
-    base: Path, run_id: str, rows: list[dict[str, object]], trajectories: dict[str, Trajectory]
-) -> None:
-    from chipcast.pipeline.history import HISTORY_COLUMNS
-
-    df = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    atomic_write_text(
-        base / "forecasts.csv", df.to_csv(index=False, float_format="%.6g", lineterminator="\n")
-    )
-    for ind_id, traj in trajectories.items():
-        q = traj.quantile_frame()
-        atomic_write_text(
-            base / "trajectories" / f"{ind_id}.csv",
-            q.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
-        )
-    print(
-        f"as-of forecasts written to {base / 'forecasts.csv'} (history untouched)", file=sys.stderr
-    )
-
-
-def _log_text(log: dict[str, object]) -> str:
-    lines = [
-        f"run {log['run_id']} today={log['today']} as_of={log['as_of']} exit={log['exit_code']}"
-    ]
-    for j in log["jobs"]:  # type: ignore[union-attr]
-        lines.append(
-            f"{j['status']:8} {j['id']:45} {j.get('seconds', 0):7.1f}s {j.get('error', '')}"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _render(reg: Registry, opts: RefreshOptions, run_id: str) -> int:
-    try:
-        from chipcast.report.site import build_site
-
-        path = build_site(reg.paths.root, today=opts.today, run_id=run_id)
-        print(f"site: {path}", file=sys.stderr)
-        return EXIT_OK
+        path = build_site(run.paths.root, today=run.opts.today, run_id=run.run_id)
     except Exception as exc:  # noqa: BLE001 - the run log and history are already safe
         print(f"site rendering failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_PARTIAL
+    print(f"site: {path}", file=sys.stderr)
+    save_state(run.paths, site=site_key(run.reg, run.opts.today))
+    return EXIT_OK
 
 
-def _site_key(reg: Registry, opts: RefreshOptions) -> str:
-    """Everything the site shows: data, claims, history, trajectories, notebooks, today."""
-    h = hashlib.sha256()
-    h.update(opts.today.isoformat().encode())
-    h.update(data_fingerprint(reg.observations).encode())
-    for d in (reg.paths.claims, reg.paths.history, reg.paths.trajectories):
-        for f in sorted(d.glob("*")):
-            if f.is_file():
-                h.update(f.name.encode())
-                h.update(f.read_bytes())
-    for nb in sorted(reg.paths.notebooks.glob("*.ipynb")):
-        h.update(notebook_code(nb).encode())
-    backtest = reg.paths.root / "forecasts" / "backtest.csv"
-    if backtest.exists():
-        h.update(backtest.read_bytes())
-    return h.hexdigest()
+def run_exit_code(run: Run, render_code: int) -> int:
+    return EXIT_PARTIAL if run.failed or render_code != EXIT_OK else EXIT_OK
 
 
-def _state(paths: Paths) -> dict[str, object]:
-    try:
-        return json.loads((paths.state / "state.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def _save_state(paths: Paths, update: dict[str, object]) -> None:
-    state = _state(paths)
-    state.update(update)
-    atomic_write_text(paths.state / "state.json", json.dumps(state, indent=2) + "\n")
-
-
-__all__ = ["Diagnostics", "RefreshOptions", "plan", "refresh"]
+__all__ = ["RefreshOptions", "Run", "plan", "refresh"]

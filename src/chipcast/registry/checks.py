@@ -1,22 +1,24 @@
-"""Check every file of a project and report each problem as `path:line: field: message`."""
+"""The checks `chipcast validate` runs on each kind of file, collecting every problem found.
+
+Each check adds what validates to the registry it is given and returns the problems of the
+rest; cross-file rules (known sources and indicators, a resolved claim settled by data) run
+once the files they refer to are loaded.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from chipcast.data import (
-    Paths,
-    Registry,
-    frame_from_records,
-    observation_record,
-)
+from chipcast.data import frame_from_records, observation_record
+from chipcast.paths import Paths
+from chipcast.registry.problems import Located, Problem, load_yaml, parse
+from chipcast.registry.project import Registry
+from chipcast.registry.settle import settling_observation
 from chipcast.schema import (
     ID_RE,
     OBSERVATION_COLUMNS,
@@ -28,128 +30,17 @@ from chipcast.schema import (
 )
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with one file, located as precisely as the file allows."""
-
-    path: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.message}"
-
-
-class InvalidData(Exception):
-    """Raised when a project's files do not validate; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-# --- YAML with line numbers -------------------------------------------------------------
-
-
-class _Located:
-    """Maps a key path inside a YAML document to the line it starts on (1-based)."""
-
-    def __init__(self, node: yaml.Node | None):
-        self.node = node
-
-    def line(self, path: Iterable[object]) -> int:
-        node = self.node
-        best = 1 if node is None else node.start_mark.line + 1
-        for part in path:
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if k.value == part:
-                        best = k.start_mark.line + 1
-                        node = v
-                        break
-                else:
-                    return best
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part < len(node.value):
-                    node = node.value[part]
-                    best = node.start_mark.line + 1
-                else:
-                    return best
-            else:
-                return best
-        return best
-
-
-def _load_yaml(path: Path, rel: str) -> tuple[object, _Located, list[Problem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, _Located(None), [Problem(rel, 1, "file", f"cannot read: {exc}")]
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        msg = getattr(exc, "problem", None) or str(exc)
-        return None, _Located(None), [Problem(rel, line, "yaml", f"malformed YAML: {msg}")]
-    return data, _Located(node), []
-
-
-def _pydantic_problems(
-    exc: ValidationError, rel: str, where: _Located, prefix: tuple[object, ...] = ()
-) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        field_name = ".".join(str(p) for p in loc) if loc else "record"
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "required field missing"
-        if not loc and ": " in msg:
-            field_name, msg = msg.split(": ", 1)
-            loc = (field_name,)
-        out.append(Problem(rel, where.line(prefix + loc), field_name, msg))
-    return out
-
-
-def _parse(model: type[BaseModel], data: object, rel: str, where: _Located, prefix=()):
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        return None, _pydantic_problems(exc, rel, where, prefix)
-
-
-# --- the checks -------------------------------------------------------------------------
-
-
-def check_project(root: Path) -> tuple[Registry, list[Problem]]:
-    """Load every file under `root`, collecting (not raising) every problem found."""
-    paths = Paths(Path(root).resolve())
-    reg = Registry(paths=paths)
-    problems: list[Problem] = []
-    problems += _check_sources(paths, reg)
-    problems += _check_indicators(paths, reg)
-    problems += _check_observations(paths, reg)
-    problems += _check_claims(paths, reg)
-    return reg, sorted(set(problems))
-
-
-def _check_sources(paths: Paths, reg: Registry) -> list[Problem]:
+def check_sources(paths: Paths, reg: Registry) -> list[Problem]:
     rel = paths.rel(paths.sources)
     if not paths.sources.exists():
         return [Problem(rel, 1, "file", "missing: the list of sources is required")]
-    data, where, problems = _load_yaml(paths.sources, rel)
+    data, where, problems = load_yaml(paths.sources, rel)
     if problems:
         return problems
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         return [Problem(rel, 1, "sources", "expected a mapping with a list under 'sources'")]
     for i, entry in enumerate(data["sources"]):
-        src, errs = _parse(Source, entry, rel, where, ("sources", i))
+        src, errs = parse(Source, entry, rel, where, ("sources", i))
         problems += errs
         if src is None:
             continue
@@ -163,25 +54,36 @@ def _check_sources(paths: Paths, reg: Registry) -> list[Problem]:
     return problems
 
 
-def _check_indicators(paths: Paths, reg: Registry) -> list[Problem]:
-    problems: list[Problem] = []
-    if not paths.indicators.is_dir():
-        return problems
-    for path in sorted(paths.indicators.iterdir()):
+def _record_files(
+    directory: Path, paths: Paths, model: type[Indicator] | type[Claim], kind: str
+) -> Iterator[tuple[str, Located, Indicator | Claim | None, list[Problem]]]:
+    """Each `<id>.yaml` in `directory`: (relative path, line locator, record or None, problems)."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.iterdir()):
         rel = paths.rel(path)
         if path.suffix not in (".yaml", ".yml"):
-            problems.append(Problem(rel, 1, "file", "unexpected file: indicators are <id>.yaml"))
+            yield (
+                rel,
+                Located(None),
+                None,
+                [Problem(rel, 1, "file", f"unexpected file: {kind} are <id>.yaml")],
+            )
             continue
-        data, where, errs = _load_yaml(path, rel)
+        data, where, errs = load_yaml(path, rel)
+        if not errs and not isinstance(data, dict):
+            errs = [Problem(rel, 1, "record", "expected a mapping of fields")]
         if errs:
-            problems += errs
+            yield rel, where, None, errs
             continue
-        if not isinstance(data, dict):
-            problems.append(Problem(rel, 1, "record", "expected a mapping of fields"))
-            continue
-        ind, errs = _parse(Indicator, data, rel, where)
+        record, errs = parse(model, data, rel, where)
+        yield rel, where, record, errs + _check_stem(path, rel, data, where)
+
+
+def check_indicators(paths: Paths, reg: Registry) -> list[Problem]:
+    problems: list[Problem] = []
+    for rel, where, ind, errs in _record_files(paths.indicators, paths, Indicator, "indicators"):
         problems += errs
-        problems += _check_stem(path, rel, data, where)
         if ind is None:
             continue
         if ind.id in reg.indicators:
@@ -192,7 +94,7 @@ def _check_indicators(paths: Paths, reg: Registry) -> list[Problem]:
     return problems
 
 
-def _check_stem(path: Path, rel: str, data: dict, where: _Located) -> list[Problem]:
+def _check_stem(path: Path, rel: str, data: dict, where: Located) -> list[Problem]:
     stem_ok = ID_RE.match(path.stem) is not None
     out = []
     if not stem_ok:
@@ -269,7 +171,7 @@ def check_observation_row(
     return (row if not problems else None), problems
 
 
-def _check_observations(paths: Paths, reg: Registry) -> list[Problem]:
+def check_observations(paths: Paths, reg: Registry) -> list[Problem]:
     problems: list[Problem] = []
     records: list[dict[str, object]] = []
     if not paths.observations.is_dir():
@@ -362,24 +264,9 @@ def check_observation_text(
     return problems, records
 
 
-def _check_claims(paths: Paths, reg: Registry) -> list[Problem]:
+def check_claims(paths: Paths, reg: Registry) -> list[Problem]:
     problems: list[Problem] = []
-    if not paths.claims.is_dir():
-        return problems
-    for path in sorted(paths.claims.iterdir()):
-        rel = paths.rel(path)
-        if path.suffix not in (".yaml", ".yml"):
-            problems.append(Problem(rel, 1, "file", "unexpected file: claims are <id>.yaml"))
-            continue
-        data, where, errs = _load_yaml(path, rel)
-        if errs:
-            problems += errs
-            continue
-        if not isinstance(data, dict):
-            problems.append(Problem(rel, 1, "record", "expected a mapping of fields"))
-            continue
-        problems += _check_stem(path, rel, data, where)
-        claim, errs = _parse(Claim, data, rel, where)
+    for rel, where, claim, errs in _record_files(paths.claims, paths, Claim, "claims"):
         problems += errs
         if claim is None:
             continue
@@ -393,10 +280,10 @@ def _check_claims(paths: Paths, reg: Registry) -> list[Problem]:
 
 
 def check_claim_references(
-    claim: Claim, reg: Registry, rel: str, where: _Located | None = None
+    claim: Claim, reg: Registry, rel: str, where: Located | None = None
 ) -> list[Problem]:
     """Cross-file checks: known indicator and sources, threshold within bounds, settled claims."""
-    where = where or _Located(None)
+    where = where or Located(None)
     out: list[Problem] = []
     if claim.source not in reg.sources:
         out.append(
@@ -435,16 +322,14 @@ def check_claim_references(
                             f"{x} is outside the indicator's bounds {list(ind.bounds)} ({ind.unit})",
                         )
                     )
-    if claim.kind in ("threshold", "value") and claim.status == "resolved" and not out:
-        from chipcast.settle import settling_observation
-
-        if settling_observation(claim, reg.observations) is None:
-            out.append(
-                Problem(
-                    rel,
-                    where.line(("status",)),
-                    "status",
-                    "resolved, but no observation from the resolution source covers the target period",
-                )
+    settled_by_data = claim.kind in ("threshold", "value") and claim.status == "resolved"
+    if settled_by_data and not out and settling_observation(claim, reg.observations) is None:
+        out.append(
+            Problem(
+                rel,
+                where.line(("status",)),
+                "status",
+                "resolved, but no observation from the resolution source covers the target period",
             )
+        )
     return out

@@ -1,0 +1,62 @@
+"""What the notebooks call: one indicator's context and fit, one claim, the scoreboard.
+
+Notebooks stay thin (markdown and calls); everything they compute lives here so that the
+refresh, the command line and a researcher in JupyterLab all get the same numbers. The fit
+(`indicator`) is what the refresh fingerprints; tables and plots only show.
+"""
+
+import warnings
+
+from chipcast.analysis.claim import ClaimContext, claim_card, claim_context, claim_scores_table
+from chipcast.analysis.indicator import (
+    IndicatorContext,
+    fit,
+    indicator_context,
+    sampler_settings,
+    write_outputs,
+)
+from chipcast.analysis.plots import (
+    PALETTE,
+    plot_claim,
+    plot_fan,
+    plot_observations,
+    plot_prior_predictive,
+    plot_probability_history,
+)
+from chipcast.analysis.scoreboard import (
+    Scoreboard,
+    reliability,
+    score_comparison,
+    scoreboard,
+    source_bias,
+)
+from chipcast.analysis.tables import claim_forecasts, diagnostics_table, observations_table
+
+# pytensor's PyPI build warns that it found no BLAS: noise in a researcher's notebook.
+warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+
+__all__ = [
+    "PALETTE",
+    "ClaimContext",
+    "IndicatorContext",
+    "Scoreboard",
+    "claim_card",
+    "claim_context",
+    "claim_forecasts",
+    "claim_scores_table",
+    "diagnostics_table",
+    "fit",
+    "indicator_context",
+    "observations_table",
+    "plot_claim",
+    "plot_fan",
+    "plot_observations",
+    "plot_prior_predictive",
+    "plot_probability_history",
+    "reliability",
+    "sampler_settings",
+    "score_comparison",
+    "scoreboard",
+    "source_bias",
+    "write_outputs",
+]

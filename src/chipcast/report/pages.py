@@ -16,8 +16,13 @@ import pandas as pd
 from markupsafe import Markup
 
 from chipcast.data import period_start_for
+from chipcast.evaluate.backtest import bayesian_rows, event_reliability
+from chipcast.evaluate.calibration import pit_histogram, reliability_table
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
+    hindcast_reliability_inputs,
+    hindcast_summary,
+    hindcast_verdict,
     reliability,
     score_summary,
     track_record,
@@ -36,8 +41,16 @@ from chipcast.report.formats import (
     safe_url,
 )
 from chipcast.report.inputs import SiteInputs
-from chipcast.report.views import ClaimView, axis_label, condition_text, fan_series
+from chipcast.report.views import (
+    ClaimView,
+    axis_label,
+    claim_timeline,
+    condition_text,
+    fan_series,
+    figure_marks,
+)
 from chipcast.schema import Claim, Indicator
+from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
@@ -200,9 +213,32 @@ class Pages:
                     title="The forecast over time",
                 )
         meta = self.inp.meta(c.indicator)
+        timeline = claim_timeline(c, v.hindcasts, v.history)
+        hindcast_rows = timeline[timeline["basis"] == "hindcast"].to_dict("records")
+        marks = (
+            figure_marks(
+                self.inp.reg.indicator_observations(c.indicator),
+                ind,
+                self.inp.publishers,
+                since=c.made_on,
+            ).to_dict("records")
+            if c.indicator and hindcast_rows
+            else []
+        )
+        hc_scores = (
+            self.inp.hindcast_scores[self.inp.hindcast_scores["claim_id"] == c.id].to_dict(
+                "records"
+            )
+            if len(self.inp.hindcast_scores)
+            else []
+        )
         self.write(
             f"claims/{c.id}.html",
             "claim.html",
+            hindcast_label=HINDCAST_LABEL,
+            hindcast_rows=hindcast_rows,
+            figure_marks=marks,
+            hindcast_scores=hc_scores,
             v=v,
             c=c,
             ind=ind,
@@ -259,9 +295,43 @@ class Pages:
         ]
         publishers = inp.publishers
         table = reliability(inp.history, inp.reg, inp.today)
+        hs = inp.hindcast_scores
+        pairs = hindcast_reliability_inputs(hs)
+        claims_rel = reliability_table(
+            pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float)
+        )
+        event_table, event_n = event_reliability(inp.backtest_detail)
+        bayes = bayesian_rows(inp.backtest_detail) if inp.backtest_detail is not None else None
+        pits = (
+            pd.to_numeric(bayes["pit"], errors="coerce").dropna()
+            if bayes is not None and "pit" in bayes
+            else pd.Series(dtype=float)
+        )
+        hc_claims = sorted(set(hs["claim_id"])) if len(hs) else []
         self.write(
             "scoreboard.html",
             "scoreboard.html",
+            hindcast_label=HINDCAST_LABEL,
+            verdict=hindcast_verdict(hs),
+            hindcast_summary=hindcast_summary(hs).to_dict("records"),
+            hindcast_detail=[
+                {
+                    "v": next(v for v in inp.claims if v.claim.id == cid),
+                    "rows": hs[hs["claim_id"] == cid].to_dict("records"),
+                }
+                for cid in hc_claims
+            ],
+            claims_reliability=claims_rel[claims_rel["n"] > 0].to_dict("records"),
+            claims_rel_n=len(pairs),
+            event_reliability=Markup(
+                charts.reliability_chart(
+                    event_table, "Backtest: P(next figure above the last one public)"
+                )
+            ),
+            event_table=event_table[event_table["n"] > 0].to_dict("records"),
+            event_n=event_n,
+            pit_table=pit_histogram(pits).to_dict("records") if len(pits) else [],
+            pit_n=len(pits),
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
             detail=detail,

@@ -303,8 +303,25 @@ def run_hindcasts(
     result.rows_kept = sum(len(r) for r in kept.values())
     settings = settings_for(profile)
     fit_fn = fit
+    # each claim's file is written once its indicator's last date is done, so a run that is
+    # stopped keeps what it finished (the next run recomputes only the rest)
+    last_job = {job.indicator: k for k, job in enumerate(jobs)}
+    by_indicator: dict[str, list[str]] = {}
     for job in jobs:
+        for cid in job.claims:
+            if cid not in by_indicator.setdefault(job.indicator, []):
+                by_indicator[job.indicator].append(cid)
+
+    def flush(indicator: str) -> None:
+        for cid in sorted(by_indicator.get(indicator, [])):
+            path = write_hindcasts(reg.paths, cid, rows[cid]) if rows[cid] else None
+            if path is not None:
+                result.written.append(path)
+
+    for k, job in enumerate(jobs):
         if not job.todo:
+            if last_job[job.indicator] == k:
+                flush(job.indicator)
             continue
         fit_fn = fit_fn or _default_fit()
         ind = reg.indicators[job.indicator]
@@ -318,14 +335,19 @@ def run_hindcasts(
             rows[cid] += new
             result.rows_new += len(new)
         if progress is not None:
+            d = traj.diagnostics if traj is not None else None
+            how = (
+                f", {d.sampler}, {d.compiles} compile(s), sampling {d.sampling_seconds:.1f} s"
+                f"{', retried' if d.retried else ''}{'' if d.passed else ', GATED'}"
+                if d is not None
+                else ""
+            )
             progress(
                 f"{job.indicator} as of {job.date}: {len(job.todo)} claim(s), "
-                f"{time.perf_counter() - t0:.1f} s"
+                f"{time.perf_counter() - t0:.1f} s{how}"
             )
-    for cid, claim_rows in sorted(rows.items()):
-        path = write_hindcasts(reg.paths, cid, claim_rows) if claim_rows else None
-        if path is not None:
-            result.written.append(path)
+        if last_job[job.indicator] == k:
+            flush(job.indicator)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -217,6 +217,7 @@ def _run_time(started: float) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from chipcast.pipeline.plan import UnknownSelection
     from chipcast.pipeline.refresh import RefreshOptions, refresh
 
     opts = RefreshOptions(
@@ -232,7 +233,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress=not args.no_progress,
     )
-    return refresh(args.root, opts)
+    try:
+        return refresh(args.root, opts)
+    except UnknownSelection as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -21,19 +21,15 @@ from chipcast.exitcodes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from chipcast.models.base import Trajectory
 from chipcast.paths import Paths
 from chipcast.pipeline.decide import collect, forecast_rows, judgment_rows
-from chipcast.pipeline.execute import (
-    SCOREBOARD_IMPORTS,
-    Job,
-    JobResult,
-    Runner,
-    import_in_background,
-)
+from chipcast.pipeline.execute import Runner
+from chipcast.pipeline.kernel import SCOREBOARD_IMPORTS, Job, JobResult, import_in_background
 from chipcast.pipeline.lock import LockHeld, RefreshLock
 from chipcast.pipeline.plan import (
     INDICATOR_NOTEBOOK,
     SCOREBOARD_NOTEBOOK,
     PlannedJob,
     RefreshOptions,
+    only_indicators,
     plan,
     print_plan,
 )
@@ -137,6 +133,7 @@ class Run:
 def refresh(root: Path, opts: RefreshOptions) -> int:
     """Run one refresh; return the exit code fixed in the design's contracts."""
     reg = load(Path(root).resolve())
+    only_indicators(reg, opts.only)  # a bad --only is bad usage: fail before the lock
     if opts.dry_run:
         print_plan(plan(reg, opts))
         return EXIT_OK

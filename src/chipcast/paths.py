@@ -67,6 +67,11 @@ class Paths:
         """Local, untracked bookkeeping (fingerprint cache, lock)."""
         return self.root / ".chipcast"
 
+    @property
+    def chart_cache(self) -> Path:
+        """Rendered chart SVGs keyed by a hash of their spec (untracked; safe to delete)."""
+        return self.state / "charts"
+
     def observation_file(self, indicator: str) -> Path:
         return self.observations / f"{indicator}.csv"
 

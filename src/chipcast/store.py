@@ -236,3 +236,13 @@ def read_backtest(paths: Paths) -> pd.DataFrame | None:
         return pd.read_csv(paths.backtest)
     except (pd.errors.EmptyDataError, pd.errors.ParserError):
         return None
+
+
+def read_backtest_detail(paths: Paths) -> pd.DataFrame | None:
+    """The backtest's per-target rows (`chipcast backtest --detail`; None when there are none)."""
+    if not paths.backtest_detail.exists():
+        return None
+    try:
+        return pd.read_csv(paths.backtest_detail)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None

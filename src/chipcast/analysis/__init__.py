@@ -20,8 +20,10 @@ from chipcast.analysis.plots import (
     plot_claim,
     plot_fan,
     plot_observations,
+    plot_pit,
     plot_prior_predictive,
     plot_probability_history,
+    plot_reliability,
 )
 from chipcast.analysis.scoreboard import (
     Scoreboard,
@@ -51,8 +53,10 @@ __all__ = [
     "plot_claim",
     "plot_fan",
     "plot_observations",
+    "plot_pit",
     "plot_prior_predictive",
     "plot_probability_history",
+    "plot_reliability",
     "reliability",
     "sampler_settings",
     "score_comparison",

@@ -24,9 +24,8 @@ from pathlib import Path
 WARM_UP = (
     "import warnings\n"
     "warnings.filterwarnings('ignore', message='.*could not link to a BLAS.*')\n"
-    "import pymc, arviz, matplotlib.pyplot\n"
+    "import pymc, arviz, vl_convert\n"
     "import chipcast.analysis, chipcast.models\n"
-    "%matplotlib inline\n"
     # what only the last job (the scoreboard) needs is imported behind the indicator jobs
     "from chipcast.pipeline.kernel import SCOREBOARD_IMPORTS, import_in_background\n"
     "import_in_background(SCOREBOARD_IMPORTS)"

@@ -22,7 +22,13 @@ from chipcast.paths import Paths
 from chipcast.registry import Registry
 from chipcast.report.notebooks import executed_notebooks
 from chipcast.report.views import ClaimView, claim_view
-from chipcast.store import read_backtest, read_history, read_runs, read_trajectory
+from chipcast.store import (
+    read_backtest,
+    read_backtest_detail,
+    read_history,
+    read_runs,
+    read_trajectory,
+)
 
 SCORES_FILE, SCORES_KEY_FILE = "scores.csv", "scores.key"  # under the site's data/
 
@@ -39,6 +45,7 @@ class SiteInputs:
     trajectories: dict[str, tuple[pd.DataFrame | None, dict[str, Any] | None]]
     runs: list[dict[str, Any]]
     backtest: pd.DataFrame | None
+    backtest_detail: pd.DataFrame | None
     scores: pd.DataFrame
     scores_note: str
     scores_key: str
@@ -140,6 +147,7 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         trajectories={i: read_trajectory(reg.paths, i) for i in reg.indicators},
         runs=read_runs(reg.paths),
         backtest=read_backtest(reg.paths),
+        backtest_detail=read_backtest_detail(reg.paths),
         scores=scores,
         scores_note=note,
         scores_key=key,

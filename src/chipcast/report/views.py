@@ -110,37 +110,6 @@ def status_text(res: Resolution, c: Claim, ind: Indicator | None) -> str:
     return "resolved: " + ("true" if out is True else "false" if out is False else "?")
 
 
-def axis_label(ind: Indicator) -> str:
-    """The value axis's label with its unit: 'share (%)', 'value (RMB mn)', 'level (percent)'."""
-    word = (
-        "share"
-        if ind.family == "share"
-        else {
-            "units": "units",
-            "value": "value",
-            "rate": "rate",
-            "count": "count",
-            "level": "level",
-        }.get(ind.measures, "value")
-    )
-    return f"{word} ({ind.label})"
-
-
-def fan_series(q: pd.DataFrame, c: Claim | None) -> tuple[pd.DataFrame, str]:
-    """The trajectory series a claim is judged on: its resolution source's, else latent."""
-    series = set(q["series"].astype(str))
-    src = c.resolution.source if c is not None and c.resolution is not None else None
-    if src and src != "any":
-        if src in series:
-            return q[q["series"] == src], src
-        if "_new" in series:
-            return q[q["series"] == "_new"], "_new"
-    if "latent" in series:
-        return q[q["series"] == "latent"], "latent"
-    first = sorted(series)[0] if series else "latent"
-    return q[q["series"] == first], first
-
-
 def claim_view(
     c: Claim,
     ind: Indicator | None,

@@ -513,3 +513,11 @@ def test_status_page_and_overdue_series_are_marked(
     assert "43 day(s) overdue" in page
     ind = (site / "indicators" / "acme_revenue.html").read_text()
     assert "expected by 2025-07-20" in ind and "observed" in ind
+
+
+def test_scoreboard_compares_forecasters_on_the_common_window(
+    built: tuple[Path, float], site_root: Path
+) -> None:
+    html = (site_root / "reports" / "site" / "scoreboard.html").read_text()
+    table = re.search(r'<table class="data" id="common-window">.*?</table>', html, re.S).group(0)
+    assert "model" in table and "claimant" in table and "n (claims)" in table

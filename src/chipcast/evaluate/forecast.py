@@ -89,9 +89,7 @@ def forecast_claims(
             row["model_gated"] = True
         rows.append(row)
     table = pd.DataFrame(rows)
-    gated = bool(table.get("gated", pd.Series(dtype=bool)).fillna(False).any()) or bool(
-        table.get("model_gated", pd.Series(dtype=bool)).fillna(False).any()
-    )
+    gated = any(bool(table[col].eq(True).any()) for col in ("gated", "model_gated") if col in table)
     return table, gated
 
 

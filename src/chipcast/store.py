@@ -18,15 +18,7 @@ import pandas as pd
 
 from chipcast.fileio import atomic_write_text
 from chipcast.paths import Paths
-
-QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
-"""The predictive quantiles stored for every forecast and trajectory."""
-
-
-def quantile_column(level: float) -> str:
-    """The column a quantile level is stored in: 0.025 -> q025, 0.5 -> q500."""
-    return f"q{round(level * 1000):03d}"
-
+from chipcast.schema import QUANTILES, quantile_column
 
 QUANTILE_COLUMNS: tuple[str, ...] = tuple(quantile_column(q) for q in QUANTILES)
 

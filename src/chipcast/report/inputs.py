@@ -18,6 +18,7 @@ import pandas as pd
 
 from chipcast.evaluate.resolution import Resolution, resolve_claims
 from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores
+from chipcast.evaluate.staleness import SeriesStatus, overdue_days, status_table
 from chipcast.paths import Paths
 from chipcast.registry import Registry
 from chipcast.report.notebooks import executed_notebooks
@@ -51,6 +52,7 @@ class SiteInputs:
     scores_key: str
     notebooks: dict[str, Path]
     claims: list[ClaimView] = field(default_factory=list)
+    status: list[SeriesStatus] = field(default_factory=list)  # staleness, latest first
 
     @property
     def paths(self) -> Paths:
@@ -153,10 +155,12 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         scores_key=key,
         notebooks=executed_notebooks(reg.paths, reg.indicators),
     )
+    inputs.status = status_table(reg, today)
+    late = overdue_days(inputs.status)
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None
         h = history[history["claim_id"] == c.id] if not history.empty else history
-        inputs.claims.append(
-            claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
-        )
+        v = claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
+        v.series_overdue = late.get(c.indicator) if c.indicator else None
+        inputs.claims.append(v)
     return inputs

@@ -1,7 +1,7 @@
 """The site's pages, each rendered from the collected inputs with one jinja2 template.
 
-Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html and runs.html. Every
-string from YAML or CSV goes through jinja2's autoescaping; charts are specified by
+Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html and
+status.html. Every string from YAML or CSV goes through jinja2's autoescaping; charts are specified by
 `chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
 inline and written beside their pages as standalone files (claims/<id>.fan.svg, …).
 """
@@ -20,6 +20,7 @@ from markupsafe import Markup
 from chipcast.data import period_start_for
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
+    common_summary,
     reliability,
     score_summary,
     track_record,
@@ -82,6 +83,8 @@ def header(inp: SiteInputs) -> dict[str, Any]:
         "last_run_when": (run.get("finished") or run.get("started") or "") if run else "",
         "failures": run["failures"] if run else [],
         "n_claims": len(inp.claims),
+        "n_overdue": sum(s.state == "overdue" for s in inp.status),
+        "n_series": len(inp.status),
     }
 
 
@@ -119,6 +122,12 @@ class Pages:
             self.render_indicator(ind, nb_pages)
         self.render_scoreboard()
         self.render_runs(nb_pages)
+        self.render_status()
+
+    def render_status(self) -> None:
+        """status.html: `chipcast status`'s table, which series are late."""
+        names = {i.id: i.name for i in self.inp.reg.indicators.values()}
+        self.write("status.html", "status.html", table=self.inp.status, names=names)
 
     # -- charts ------------------------------------------------------------------------------
 
@@ -228,10 +237,12 @@ class Pages:
             records.append(r)
         claims = [v for v in self.inp.claims if v.claim.indicator == ind.id]
         diag = meta.get("diagnostics") if meta else None
+        status = next((s for s in self.inp.status if s.indicator == ind.id), None)
         self.write(
             f"indicators/{ind.id}.html",
             "indicator.html",
             ind=ind,
+            status=status,
             fan=self.figure(f"indicators/{ind.id}.fan.svg"),
             observations=records,
             meta=meta,
@@ -257,6 +268,7 @@ class Pages:
             "scoreboard.html",
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
+            common=common_summary(inp.scores).to_dict("records"),
             detail=detail,
             track_claimant=track_record(inp.reg, inp.resolutions, inp.scores, lambda c: c.claimant),
             track_source=track_record(

@@ -22,7 +22,7 @@ from chipcast.paths import Paths
 from chipcast.registry import Registry
 from chipcast.report.notebooks import executed_notebooks
 from chipcast.report.views import ClaimView, claim_view
-from chipcast.store import read_backtest, read_history, read_runs, read_trajectory
+from chipcast.store import read_backtest, read_history, read_runs, read_summary, read_trajectory
 
 SCORES_FILE, SCORES_KEY_FILE = "scores.csv", "scores.key"  # under the site's data/
 
@@ -44,6 +44,8 @@ class SiteInputs:
     scores_key: str
     notebooks: dict[str, Path]
     claims: list[ClaimView] = field(default_factory=list)
+    # each indicator's fit summary (source offsets, value of information), None when absent
+    summaries: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def paths(self) -> Paths:
@@ -144,6 +146,7 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         scores_note=note,
         scores_key=key,
         notebooks=executed_notebooks(reg.paths, reg.indicators),
+        summaries={i: read_summary(reg.paths.summary_file(i)) for i in reg.indicators},
     )
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None

@@ -261,3 +261,23 @@ def test_site_shows_what_would_move_it_watch_list_and_offsets(mini: Path) -> Non
     # a claim without a summary entry says nothing about it
     other = (site / "claims" / "acme-revenue-2025q2.html").read_text()
     assert "What would move it" not in other
+
+
+def test_notebook_tables_read_the_summary(mini: Path) -> None:
+    from chipcast import analysis
+
+    reg = load(mini)
+    obs = as_of(reg.observations, D(2025, 9, 1))
+    write_summary(
+        Paths(mini).summary_file("dom_share"),
+        indicator_summary(_share_trajectory(), list(reg.claims.values()), obs),
+    )
+    ctx = analysis.claim_context(mini, "dom-share-55-2027", "2025-09-01")
+    assert analysis.claim_what_would_move(ctx).startswith("If IDC's 2025 figure comes in below")
+    row = analysis.claim_voi_table(ctx)
+    assert list(row["claim"]) == ["dom-share-55-2027"] and row["P | upper third"][0] > 0.5
+    hot = analysis.who_runs_hot(reg)
+    assert set(hot["source"]) == {"IDC", "Bernstein"} and set(hot["indicator"]) == {"dom_share"}
+    assert "Bernstein reports 3 points" in " ".join(hot["reads"])
+    other = analysis.claim_context(mini, "rule-replacement", "2025-09-01")
+    assert "event claim" in analysis.claim_what_would_move(other)

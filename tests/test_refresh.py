@@ -72,7 +72,13 @@ def test_cold_warm_incremental(proj: Path, capsys) -> None:
     # open claims with a model (dom-share-55-2027; acme and xss are not open by today) + the event judgment
     assert set(rows["claim_id"]) >= {"dom-share-55-2027", "rule-replacement"}
     assert (proj / "forecasts/trajectories/dom_share.csv").exists()
+    # the fit's summary beside it: dom-share-55-2027 against IDC's next figure (a fake fit:
+    # no source offsets)
+    summary = json.loads((proj / "forecasts/trajectories/dom_share.summary.json").read_text())
+    assert [c["claim_id"] for c in summary["claims"]] == ["dom-share-55-2027"]
+    assert summary["claims"][0]["next"]["source"] == "idc" and summary["sources"] == []
     assert (proj / "reports/site/index.html").exists()
+    assert (proj / "reports/site/watch.html").exists()
 
     # warm: nothing new -> no job runs, nothing is written
     before = tracked(proj)

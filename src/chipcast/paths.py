@@ -78,6 +78,10 @@ class Paths:
     def trajectory_file(self, indicator: str) -> Path:
         return self.trajectories / f"{indicator}.csv"
 
+    def summary_file(self, indicator: str) -> Path:
+        """The fit's summary beside its trajectory: source offsets, value of information."""
+        return self.trajectories / f"{indicator}.summary.json"
+
     def rel(self, path: Path) -> str:
         """`path` relative to the root, as problems and logs name files."""
         try:

@@ -170,6 +170,23 @@ def read_trajectory(
     return read_quantiles(paths.trajectory_file(indicator)), read_meta(paths, indicator)
 
 
+def write_summary(path: Path, summary: dict[str, object]) -> None:
+    """A fit's summary (`chipcast.evaluate.voi.indicator_summary`): source offsets and noise,
+    and each open claim's value-of-information table, as sorted, indented JSON."""
+    atomic_write_text(path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+def read_summary(path: Path) -> dict[str, Any] | None:
+    """A fit's summary (None when the file is missing, unreadable or not a JSON object)."""
+    if not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, OSError, UnicodeDecodeError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
 # --- run logs -----------------------------------------------------------------------------
 
 

@@ -33,6 +33,13 @@ from chipcast.analysis.scoreboard import (
     source_bias,
 )
 from chipcast.analysis.tables import claim_forecasts, diagnostics_table, observations_table
+from chipcast.analysis.voi import (
+    claim_voi_table,
+    claim_what_would_move,
+    source_offsets,
+    value_of_information,
+    who_runs_hot,
+)
 
 # pytensor's PyPI build warns that it found no BLAS: noise in a researcher's notebook.
 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
@@ -46,6 +53,8 @@ __all__ = [
     "claim_context",
     "claim_forecasts",
     "claim_scores_table",
+    "claim_voi_table",
+    "claim_what_would_move",
     "diagnostics_table",
     "fit",
     "indicator_context",
@@ -62,5 +71,8 @@ __all__ = [
     "score_comparison",
     "scoreboard",
     "source_bias",
+    "source_offsets",
+    "value_of_information",
+    "who_runs_hot",
     "write_outputs",
 ]

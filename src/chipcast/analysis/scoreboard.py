@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from chipcast.analysis.indicator import as_date
+from chipcast.analysis.voi import who_runs_hot
 from chipcast.evaluate import scoreboard as sb_eval
 from chipcast.evaluate.calibration import RELIABILITY_BINS
 from chipcast.evaluate.scoreboard import claim_scores, score_summary
 from chipcast.paths import find_root
 from chipcast.registry import Registry, load
-from chipcast.store import read_backtest, read_history, read_quantiles
+from chipcast.store import read_backtest, read_history
 
 
 @dataclass
@@ -47,24 +48,6 @@ def reliability(sb: Scoreboard, bins: int = RELIABILITY_BINS) -> pd.DataFrame:
 
 
 def source_bias(sb: Scoreboard) -> pd.DataFrame:
-    """Who runs hot: each source's median report minus the latent median, per share indicator."""
-    rows = []
-    for ind_id, ind in sb.registry.indicators.items():
-        q = read_quantiles(sb.registry.paths.trajectory_file(ind_id))
-        if ind.family != "share" or q is None:
-            continue
-        latent = q[q["series"] == "latent"].set_index("period_end")["q500"]
-        for src, df in q[~q["series"].isin(["latent", "_new"])].groupby("series"):
-            d = (df.set_index("period_end")["q500"] - latent).dropna()
-            spread = (df["q950"] - df["q050"]).mean() - (
-                q[q["series"] == "latent"]["q950"] - q[q["series"] == "latent"]["q050"]
-            ).mean()
-            rows.append(
-                {
-                    "indicator": ind_id,
-                    "source": src,
-                    "bias (pp)": 100 * d.mean(),
-                    "extra 90% width (pp)": 100 * spread,
-                }
-            )
-    return pd.DataFrame(rows)
+    """Who runs hot: each fitted source's offset from the latent series and its noise, posterior
+    medians with 90% intervals, from the share and growth fits' tracked summaries."""
+    return who_runs_hot(sb.registry)

@@ -96,7 +96,8 @@ def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
     return np.asarray(series.isel(period=idx).values, dtype=float)
 
 
-def _holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+def holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+    """Whether each draw of the settling figure satisfies the threshold claim."""
     t = claim.threshold
     return {">": x > t, ">=": x >= t, "<": x < t, "<=": x <= t}[claim.operator]
 
@@ -122,7 +123,7 @@ def forecast_claim(claim: Claim, trajectory: Trajectory | None) -> ClaimForecast
     draws = target_draws(claim, trajectory)
     qs = np.quantile(draws, QUANTILES)
     quantiles = dict(zip(QUANTILE_COLUMNS, (float(q) for q in qs), strict=True))
-    probability = float(np.mean(_holds(claim, draws))) if claim.kind == "threshold" else None
+    probability = float(np.mean(holds(claim, draws))) if claim.kind == "threshold" else None
     pit = float(np.mean(draws <= claim.value)) if claim.kind == "value" else None
     return ClaimForecast(
         claim_id=claim.id,

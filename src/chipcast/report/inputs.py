@@ -28,6 +28,7 @@ from chipcast.store import (
     read_backtest_detail,
     read_history,
     read_runs,
+    read_summary,
     read_trajectory,
 )
 
@@ -53,6 +54,8 @@ class SiteInputs:
     notebooks: dict[str, Path]
     claims: list[ClaimView] = field(default_factory=list)
     status: list[SeriesStatus] = field(default_factory=list)  # staleness, latest first
+    # each indicator's fit summary (source offsets, value of information), None when absent
+    summaries: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def paths(self) -> Paths:
@@ -154,6 +157,7 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         scores_note=note,
         scores_key=key,
         notebooks=executed_notebooks(reg.paths, reg.indicators),
+        summaries={i: read_summary(reg.paths.summary_file(i)) for i in reg.indicators},
     )
     inputs.status = status_table(reg, today)
     late = overdue_days(inputs.status)

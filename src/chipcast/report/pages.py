@@ -25,7 +25,7 @@ from chipcast.evaluate.scoreboard import (
     score_summary,
     track_record,
 )
-from chipcast.report import charts, svg
+from chipcast.report import charts, svg, watch
 from chipcast.report.formats import (
     OPERATOR_TEXT,
     fmt_date,
@@ -123,6 +123,7 @@ class Pages:
         self.render_scoreboard()
         self.render_runs(nb_pages)
         self.render_status()
+        self.render_watch()
 
     def render_status(self) -> None:
         """status.html: `chipcast status`'s table, which series are late."""
@@ -218,6 +219,7 @@ class Pages:
             meta=meta,
             history_rows=list(reversed(v.history.to_dict("records")))[:30],
             scores_note=self.inp.scores_note,
+            voi=self.claim_voi(v),
         )
 
     def render_indicator(self, ind: Indicator, nb_pages: dict[str, str]) -> None:
@@ -251,6 +253,7 @@ class Pages:
             publishers=self.inp.publishers,
             notebook=nb_pages.get(ind.id),
             has_trajectory=q is not None and not q.empty,
+            offsets=self.offsets_view(ind),
         )
 
     def render_scoreboard(self) -> None:
@@ -280,7 +283,44 @@ class Pages:
             pit_n=len(charts.backtest_pit(inp.backtest_detail)),
             backtest=inp.backtest.to_dict("records") if inp.backtest is not None else None,
             scores_note=inp.scores_note,
+            offsets=[
+                o
+                for ind in sorted(inp.reg.indicators.values(), key=lambda i: i.id)
+                if (o := self.offsets_view(ind))["rows"]
+            ],
         )
+
+    # --- value of information and source offsets (`chipcast.report.watch`) ---------------
+
+    def claim_voi(self, v: ClaimView) -> dict[str, Any] | None:
+        """What the claim page says would move the claim (None: nothing to say)."""
+        c = v.claim
+        if not c.indicator or v.resolution.status not in ("open", "overdue"):
+            return None
+        summary = self.inp.summaries.get(c.indicator)
+        entry = watch.claim_entry(summary, c.id)
+        if entry is None:
+            return None
+        return {
+            "entry": entry,
+            "sentences": watch.voi_sentences(entry, v.indicator, self.inp.publishers),
+            "as_of": (summary or {}).get("as_of", ""),
+        }
+
+    def offsets_view(self, ind: Indicator) -> dict[str, Any]:
+        """Who runs hot on one indicator: its sources' offsets and noise, from its summary."""
+        summary = self.inp.summaries.get(ind.id)
+        return {
+            "ind": ind,
+            "rows": watch.offsets_rows(summary, ind, self.inp.publishers),
+            "as_of": (summary or {}).get("as_of", ""),
+            "at_period": (summary or {}).get("at_period", ""),
+        }
+
+    def render_watch(self) -> None:
+        """watch.html: the open claims by the expected change their next figure would bring."""
+        rows = watch.watch_rows(self.inp.claims, self.inp.summaries, self.inp.publishers)
+        self.write("watch.html", "watch.html", rows=rows)
 
     def render_runs(self, nb_pages: dict[str, str]) -> None:
         runs = self.inp.runs[:RUNS_SHOWN]

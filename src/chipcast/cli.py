@@ -171,6 +171,18 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if gated else EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from chipcast.evaluate.staleness import format_status, status_table
+
+    reg = _load(args)
+    today = _today(args)
+    table = status_table(reg, today)
+    print(format_status(table))
+    n = sum(s.state == "overdue" for s in table)
+    print(f"{len(table)} series, {n} overdue, as of {today}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from chipcast.evaluate.backtest import (
         SUMMARY_COLUMNS,
@@ -249,6 +261,7 @@ def _run_time(started: float) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from chipcast.pipeline.plan import UnknownSelection
     from chipcast.pipeline.refresh import RefreshOptions, refresh
 
     opts = RefreshOptions(
@@ -264,7 +277,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress=not args.no_progress,
     )
-    return refresh(args.root, opts)
+    try:
+        return refresh(args.root, opts)
+    except UnknownSelection as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -428,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
     _model_flags(p)
+
+    add(
+        "status",
+        cmd_status,
+        "which series are late: last figure, next expected, current/due/overdue, claims waiting",
+        "chipcast status --today 2026-12-03",
+    )
 
     p = add(
         "backtest",

@@ -72,6 +72,11 @@ class Paths:
         """Local, untracked bookkeeping (fingerprint cache, lock)."""
         return self.root / ".chipcast"
 
+    @property
+    def chart_cache(self) -> Path:
+        """Rendered chart SVGs keyed by a hash of their spec (untracked; safe to delete)."""
+        return self.state / "charts"
+
     def observation_file(self, indicator: str) -> Path:
         return self.observations / f"{indicator}.csv"
 
@@ -80,6 +85,10 @@ class Paths:
 
     def hindcast_file(self, claim_id: str) -> Path:
         return self.hindcasts / f"{claim_id}.csv"
+
+    def summary_file(self, indicator: str) -> Path:
+        """The fit's summary beside its trajectory: source offsets, value of information."""
+        return self.trajectories / f"{indicator}.summary.json"
 
     def rel(self, path: Path) -> str:
         """`path` relative to the root, as problems and logs name files."""

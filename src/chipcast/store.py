@@ -18,15 +18,7 @@ import pandas as pd
 
 from chipcast.fileio import atomic_write_text
 from chipcast.paths import Paths
-
-QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
-"""The predictive quantiles stored for every forecast and trajectory."""
-
-
-def quantile_column(level: float) -> str:
-    """The column a quantile level is stored in: 0.025 -> q025, 0.5 -> q500."""
-    return f"q{round(level * 1000):03d}"
-
+from chipcast.schema import QUANTILES, quantile_column
 
 QUANTILE_COLUMNS: tuple[str, ...] = tuple(quantile_column(q) for q in QUANTILES)
 
@@ -263,6 +255,23 @@ def read_trajectory(
     return read_quantiles(paths.trajectory_file(indicator)), read_meta(paths, indicator)
 
 
+def write_summary(path: Path, summary: dict[str, object]) -> None:
+    """A fit's summary (`chipcast.evaluate.voi.indicator_summary`): source offsets and noise,
+    and each open claim's value-of-information table, as sorted, indented JSON."""
+    atomic_write_text(path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+def read_summary(path: Path) -> dict[str, Any] | None:
+    """A fit's summary (None when the file is missing, unreadable or not a JSON object)."""
+    if not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, OSError, UnicodeDecodeError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
 # --- run logs -----------------------------------------------------------------------------
 
 
@@ -324,7 +333,7 @@ def read_backtest(paths: Paths) -> pd.DataFrame | None:
 
 
 def read_backtest_detail(paths: Paths) -> pd.DataFrame | None:
-    """The tracked per-target backtest (`chipcast backtest --detail`; None when absent)."""
+    """The backtest's per-target rows (`chipcast backtest --detail`; None when there are none)."""
     if not paths.backtest_detail.exists():
         return None
     try:

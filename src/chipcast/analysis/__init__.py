@@ -28,8 +28,10 @@ from chipcast.analysis.plots import (
     plot_claim,
     plot_fan,
     plot_observations,
+    plot_pit,
     plot_prior_predictive,
     plot_probability_history,
+    plot_reliability,
 )
 from chipcast.analysis.scoreboard import (
     Scoreboard,
@@ -45,6 +47,13 @@ from chipcast.analysis.scoreboard import (
     verdict,
 )
 from chipcast.analysis.tables import claim_forecasts, diagnostics_table, observations_table
+from chipcast.analysis.voi import (
+    claim_voi_table,
+    claim_what_would_move,
+    source_offsets,
+    value_of_information,
+    who_runs_hot,
+)
 
 # pytensor's PyPI build warns that it found no BLAS: noise in a researcher's notebook.
 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
@@ -63,6 +72,8 @@ __all__ = [
     "claims_reliability",
     "claim_forecasts",
     "claim_scores_table",
+    "claim_voi_table",
+    "claim_what_would_move",
     "diagnostics_table",
     "fit",
     "hindcast_claims",
@@ -73,13 +84,18 @@ __all__ = [
     "plot_claim",
     "plot_fan",
     "plot_observations",
+    "plot_pit",
     "plot_prior_predictive",
     "plot_probability_history",
+    "plot_reliability",
     "reliability",
     "sampler_settings",
     "score_comparison",
     "scoreboard",
     "source_bias",
+    "source_offsets",
+    "value_of_information",
     "verdict",
+    "who_runs_hot",
     "write_outputs",
 ]

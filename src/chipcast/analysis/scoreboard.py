@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from chipcast.analysis.indicator import as_date
+from chipcast.analysis.voi import who_runs_hot
 from chipcast.evaluate import scoreboard as sb_eval
 from chipcast.evaluate.backtest import bayesian_rows, event_reliability
-from chipcast.evaluate.calibration import RELIABILITY_BINS, pit_histogram
+from chipcast.evaluate.calibration import RELIABILITY_BINS, pit_counts
 from chipcast.evaluate.scoreboard import (
     claim_scores,
     hindcast_reliability_inputs,
@@ -28,7 +29,6 @@ from chipcast.store import (
     read_backtest_detail,
     read_hindcasts,
     read_history,
-    read_quantiles,
 )
 
 
@@ -99,7 +99,7 @@ def pit_table(sb: Scoreboard) -> pd.DataFrame:
     """PIT histogram of the Bayesian models' backtest targets (counts per decile, expected range)."""
     rows = bayesian_rows(sb.backtest_detail)
     pits = pd.to_numeric(rows["pit"], errors="coerce").dropna() if "pit" in rows else []
-    return pit_histogram(pits)
+    return pit_counts(pits)
 
 
 def score_comparison(sb: Scoreboard) -> pd.DataFrame:
@@ -113,24 +113,6 @@ def reliability(sb: Scoreboard, bins: int = RELIABILITY_BINS) -> pd.DataFrame:
 
 
 def source_bias(sb: Scoreboard) -> pd.DataFrame:
-    """Who runs hot: each source's median report minus the latent median, per share indicator."""
-    rows = []
-    for ind_id, ind in sb.registry.indicators.items():
-        q = read_quantiles(sb.registry.paths.trajectory_file(ind_id))
-        if ind.family != "share" or q is None:
-            continue
-        latent = q[q["series"] == "latent"].set_index("period_end")["q500"]
-        for src, df in q[~q["series"].isin(["latent", "_new"])].groupby("series"):
-            d = (df.set_index("period_end")["q500"] - latent).dropna()
-            spread = (df["q950"] - df["q050"]).mean() - (
-                q[q["series"] == "latent"]["q950"] - q[q["series"] == "latent"]["q050"]
-            ).mean()
-            rows.append(
-                {
-                    "indicator": ind_id,
-                    "source": src,
-                    "bias (pp)": 100 * d.mean(),
-                    "extra 90% width (pp)": 100 * spread,
-                }
-            )
-    return pd.DataFrame(rows)
+    """Who runs hot: each fitted source's offset from the latent series and its noise, posterior
+    medians with 90% intervals, from the share and growth fits' tracked summaries."""
+    return who_runs_hot(sb.registry)

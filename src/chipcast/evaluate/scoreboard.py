@@ -8,6 +8,13 @@ Recomputed from the history and the data alone, so a revised resolution re-score
 - Value claims: CRPS of the settling figure, time-averaged the same way (the model's CRPS from
   its stored quantiles; the baselines' from their draws), and the coverage of the model's
   central intervals in force when the claim closed.
+- The history's forecasters are scored apart: the `model` and the researcher's `judgment`
+  (event probabilities; threshold probabilities and value quantiles from a claim's `judgment`),
+  each over the part of the claim's open life its forecasts cover (`days`). A judgment's CRPS
+  uses the quantile levels it gives. Because forecasters cover different spans, each row also
+  carries its scores on the claim's **common window** (`common_*`: from the latest first
+  forecast among the claim's forecasters until the claim closed), where forecasters compare on
+  the same days; `common_summary` averages those.
 - Reference forecasters, on the same claims and issue dates: `naive` (persistence) and
   `statsmodels` (trend regression) from `chipcast.evaluate.baselines`, and the `claimant`:
   their stated probability when they gave one; otherwise the point they made, i.e. probability 1
@@ -50,7 +57,14 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "n_forecasts",
     "last_probability",
     *COVERAGE_COLUMNS,
+    "common_from",
+    "common_days",
+    "common_brier",
+    "common_log_score",
+    "common_crps",
 )
+HISTORY_FORECASTERS: tuple[str, ...] = ("model", "judgment")
+"""The forecasters whose forecasts the history holds (the references are recomputed)."""
 FORECASTERS: tuple[str, ...] = ("model", "naive", "statsmodels", "claimant", "judgment")
 """Every forecaster a claim can be scored for, in the order tables list them."""
 
@@ -68,6 +82,7 @@ def _binary_row(
         "days": b.days,
         "n_forecasts": len(fc),
         "last_probability": float(fc["probability"].iloc[-1]),
+        "_forecasts": fc,
     }
 
 
@@ -82,7 +97,60 @@ def _numeric_row(
         "crps": t.score,
         "days": t.days,
         "n_forecasts": len(fc),
+        "_forecasts": fc,
     }
+
+
+def _by_forecaster(hist: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The history's rows per forecaster (model, judgment), in table order."""
+    if hist.empty:
+        return []
+    names = sorted(set(hist["forecaster"].astype(str)), key=_forecaster_order)
+    return [(n, hist[hist["forecaster"].astype(str) == n]) for n in names]
+
+
+def _stored_quantiles(row: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, values) of the quantiles a history row stores (a judgment may give a few)."""
+    vals = row[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
+    keep = np.isfinite(vals)
+    return np.asarray(QUANTILES)[keep], vals[keep]
+
+
+def _coverage(row: pd.Series, y: float) -> dict[str, float]:
+    """Hits of the central intervals whose two ends the row stores."""
+    levels, vals = _stored_quantiles(row)
+    out = {}
+    for lv in COVERAGE_LEVELS:
+        lo, hi = (1 - lv) / 2, (1 + lv) / 2
+        if np.isclose(levels, lo).any() and np.isclose(levels, hi).any():
+            hit = interval_coverage(vals, y, (lv,), quantile_levels=levels)[lv]
+            out[f"coverage_{round(lv * 100)}"] = float(hit)
+    return out
+
+
+def _common_window(rows: list[dict[str, object]], res: Resolution, claim: Claim) -> None:
+    """Add each row's scores on the window every forecaster of the claim covers: from the
+    latest first forecast (not before the claim was made) until the claim closed."""
+    frames = [r["_forecasts"] for r in rows if len(r.get("_forecasts", ()))]  # type: ignore[arg-type]
+    if not frames:
+        for r in rows:
+            r.pop("_forecasts", None)
+        return
+    firsts = [pd.Timestamp(f["issued_on"].min()).normalize() for f in frames]  # type: ignore[union-attr]
+    start = max([pd.Timestamp(claim.made_on), *firsts])
+    for r in rows:
+        fc = r.pop("_forecasts")
+        if not len(fc):  # type: ignore[arg-type]
+            continue
+        r["common_from"] = start.date().isoformat()
+        if claim.kind == "value":
+            t = time_averaged(fc, 0, start, res.resolved_on, lambda s, _o: s)  # type: ignore[arg-type]
+            r.update(common_crps=t.score, common_days=t.days)
+        else:
+            outcome = bool(res.outcome)
+            b = time_averaged(fc, outcome, start, res.resolved_on, "brier")  # type: ignore[arg-type]
+            lg = time_averaged(fc, outcome, start, res.resolved_on, "log")  # type: ignore[arg-type]
+            r.update(common_brier=b.score, common_log_score=lg.score, common_days=b.days)
 
 
 def score_claim(
@@ -102,16 +170,10 @@ def score_claim(
     if claim.kind in ("threshold", "event"):
         if res.outcome is None:
             return []
-        if len(hist):
-            rows.append(
-                _binary_row(
-                    claim.id,
-                    str(hist["forecaster"].iloc[-1]),
-                    hist[["issued_on", "probability"]],
-                    res,
-                    open_from,
-                )
-            )
+        for name, fc in _by_forecaster(hist):
+            fc = fc[["issued_on", "probability"]].dropna()
+            if len(fc):
+                rows.append(_binary_row(claim.id, name, fc, res, open_from))
         if claim.kind == "threshold":
             for name in BASELINES:
                 ps = []
@@ -135,20 +197,19 @@ def score_claim(
         )
     elif claim.kind == "value" and res.value is not None:
         y = float(res.value)
-        levels = np.asarray(QUANTILES)
-        if len(hist):
-            qv = hist[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
-            crps = [float(crps_from_quantiles(levels, q, y)) for q in qv]
-            row = _numeric_row(claim.id, "model", list(hist["issued_on"]), crps, res, open_from)
-            last = hist[hist["issued_on"] < pd.Timestamp(res.resolved_on)]
+        for name, fc in _by_forecaster(hist):
+            issued, crps = [], []
+            for _, r in fc.iterrows():
+                lv, qv = _stored_quantiles(r)
+                if len(lv):
+                    issued.append(r["issued_on"])
+                    crps.append(float(crps_from_quantiles(lv, qv, y)))
+            if not crps:
+                continue
+            row = _numeric_row(claim.id, name, issued, crps, res, open_from)
+            last = fc[fc["issued_on"] < pd.Timestamp(res.resolved_on)]
             if len(last):
-                cov = interval_coverage(
-                    last[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)[-1],
-                    y,
-                    COVERAGE_LEVELS,
-                    quantile_levels=levels,
-                )
-                row.update({f"coverage_{round(k * 100)}": float(v) for k, v in cov.items()})
+                row.update(_coverage(last.iloc[-1], y))
             rows.append(row)
         for name in BASELINES:
             crps, dates = [], []
@@ -169,6 +230,7 @@ def score_claim(
                 open_from,
             )
         )
+    _common_window(rows, res, claim)
     return rows
 
 
@@ -186,7 +248,8 @@ def claim_scores(
 
 
 def reliability_inputs(history: pd.DataFrame, reg: Registry, today: dt.date) -> pd.DataFrame:
-    """(probability, outcome) of the last forecast before each binary claim resolved."""
+    """(probability, outcome) of the last forecast before each binary claim resolved: the
+    model's where it issued one, else the researcher's judgment."""
     rows = []
     for claim in reg.claims.values():
         if claim.kind not in ("threshold", "event"):
@@ -198,6 +261,8 @@ def reliability_inputs(history: pd.DataFrame, reg: Registry, today: dt.date) -> 
             (history["claim_id"] == claim.id)
             & (history["issued_on"] < pd.Timestamp(res.resolved_on))
         ]
+        if (h["forecaster"] == "model").any():  # the system's forecast, where it issued one
+            h = h[h["forecaster"] == "model"]
         if len(h):
             rows.append(
                 {
@@ -225,6 +290,31 @@ def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
             "brier": g["brier"].mean(),
             "log_score": g["log_score"].mean(),
             "crps": g["crps"].mean(),
+        }
+    ).reset_index()
+    order = out["forecaster"].map(_forecaster_order)
+    return out.iloc[order.argsort(kind="stable")].reset_index(drop=True)[cols]
+
+
+def common_summary(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean scores per forecaster on the common windows of the claims that had more than one
+    forecaster: the comparison on the same days (`claims` is the n of each mean)."""
+    cols = ["forecaster", "claims", "days", "brier", "log_score", "crps"]
+    if scores.empty or "common_days" not in scores:
+        return pd.DataFrame(columns=cols)
+    s = scores[pd.to_numeric(scores["common_days"], errors="coerce") > 0]
+    multi = s.groupby("claim_id")["forecaster"].transform("nunique") > 1
+    s = s[multi]
+    if s.empty:
+        return pd.DataFrame(columns=cols)
+    g = s.groupby("forecaster")
+    out = pd.DataFrame(
+        {
+            "claims": g["claim_id"].nunique(),
+            "days": g["common_days"].sum(),
+            "brier": g["common_brier"].mean(),
+            "log_score": g["common_log_score"].mean(),
+            "crps": g["common_crps"].mean(),
         }
     ).reset_index()
     order = out["forecaster"].map(_forecaster_order)

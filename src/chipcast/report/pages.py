@@ -151,7 +151,21 @@ class Pages:
                 )
             col = "q500" if c.kind == "value" else "probability"
             h = v.history.dropna(subset=[col]) if len(v.history) else v.history
-            if len(h):
+            if len(v.hindcasts):
+                out[f"claims/{c.id}.history.svg"] = charts.claim_path_chart(
+                    claim_timeline(c, v.hindcasts, h),
+                    figure_marks(
+                        inp.reg.indicator_observations(c.indicator), ind, inp.publishers, c.made_on
+                    ),
+                    kind=c.kind,
+                    today=inp.today,
+                    hindcast_label=HINDCAST_LABEL,
+                    stated=c.stated_probability,
+                    claimed=c.value if c.kind == "value" else None,
+                    indicator=ind,
+                    title="What the model would have said, then what it issued",
+                )
+            elif len(h):
                 out[f"claims/{c.id}.history.svg"] = charts.history_chart(
                     h,
                     kind=c.kind,

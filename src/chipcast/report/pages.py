@@ -18,9 +18,14 @@ import pandas as pd
 from markupsafe import Markup
 
 from chipcast.data import period_start_for
+from chipcast.evaluate.backtest import event_reliability
+from chipcast.evaluate.calibration import pit_histogram, reliability_table
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
     common_summary,
+    hindcast_reliability_inputs,
+    hindcast_summary,
+    hindcast_verdict,
     reliability,
     score_summary,
     track_record,
@@ -39,8 +44,9 @@ from chipcast.report.formats import (
     safe_url,
 )
 from chipcast.report.inputs import SiteInputs
-from chipcast.report.views import ClaimView, condition_text
+from chipcast.report.views import ClaimView, claim_timeline, condition_text, figure_marks
 from chipcast.schema import Indicator
+from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
@@ -161,6 +167,10 @@ class Pages:
                 ind, q, inp.reg.indicator_observations(ind.id), inp.today, inp.publishers
             )
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
+        event_table, _n = event_reliability(inp.backtest_detail)
+        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
+            event_table, "Backtest: P(next figure above the last one public)"
+        )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
         return out
 
@@ -204,9 +214,32 @@ class Pages:
     def render_claim(self, v: ClaimView, nb_pages: dict[str, str]) -> None:
         c, ind = v.claim, v.indicator
         meta = self.inp.meta(c.indicator)
+        timeline = claim_timeline(c, v.hindcasts, v.history)
+        hindcast_rows = timeline[timeline["basis"] == "hindcast"].to_dict("records")
+        marks = (
+            figure_marks(
+                self.inp.reg.indicator_observations(c.indicator),
+                ind,
+                self.inp.publishers,
+                since=c.made_on,
+            ).to_dict("records")
+            if c.indicator and hindcast_rows
+            else []
+        )
+        hc_scores = (
+            self.inp.hindcast_scores[self.inp.hindcast_scores["claim_id"] == c.id].to_dict(
+                "records"
+            )
+            if len(self.inp.hindcast_scores)
+            else []
+        )
         self.write(
             f"claims/{c.id}.html",
             "claim.html",
+            hindcast_label=HINDCAST_LABEL,
+            hindcast_rows=hindcast_rows,
+            figure_marks=marks,
+            hindcast_scores=hc_scores,
             v=v,
             c=c,
             ind=ind,
@@ -266,9 +299,34 @@ class Pages:
         ]
         publishers = inp.publishers
         table = self.reliability
+        hs = inp.hindcast_scores
+        pairs = hindcast_reliability_inputs(hs)
+        claims_rel = reliability_table(
+            pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float)
+        )
+        event_table, event_n = event_reliability(inp.backtest_detail)
+        pits = charts.backtest_pit(inp.backtest_detail)
+        hc_claims = sorted(set(hs["claim_id"])) if len(hs) else []
         self.write(
             "scoreboard.html",
             "scoreboard.html",
+            hindcast_label=HINDCAST_LABEL,
+            verdict=hindcast_verdict(hs),
+            hindcast_summary=hindcast_summary(hs).to_dict("records"),
+            hindcast_detail=[
+                {
+                    "v": next(v for v in inp.claims if v.claim.id == cid),
+                    "rows": hs[hs["claim_id"] == cid].to_dict("records"),
+                }
+                for cid in hc_claims
+            ],
+            claims_reliability=claims_rel[claims_rel["n"] > 0].to_dict("records"),
+            claims_rel_n=len(pairs),
+            event_reliability=self.figure("scoreboard.event-reliability.svg"),
+            event_table=event_table[event_table["n"] > 0].to_dict("records"),
+            event_n=event_n,
+            pit_table=pit_histogram(pits).to_dict("records") if len(pits) else [],
+            pit_n=len(pits),
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
             common=common_summary(inp.scores).to_dict("records"),
@@ -280,7 +338,6 @@ class Pages:
             reliability=self.figure("scoreboard.reliability.svg"),
             pit=self.figure("scoreboard.pit.svg"),
             rel_n=int(table["n"].sum()),
-            pit_n=len(charts.backtest_pit(inp.backtest_detail)),
             backtest=inp.backtest.to_dict("records") if inp.backtest is not None else None,
             scores_note=inp.scores_note,
             offsets=[

@@ -162,16 +162,16 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         notebooks=executed_notebooks(reg.paths, reg.indicators),
         summaries={i: read_summary(reg.paths.summary_file(i)) for i in reg.indicators},
     )
+    inputs.status = status_table(reg, today)
+    late = overdue_days(inputs.status)
     inputs.hindcasts = read_hindcasts(reg.paths)
     inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today)
     hc = inputs.hindcasts
-    inputs.status = status_table(reg, today)
-    late = overdue_days(inputs.status)
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None
         h = history[history["claim_id"] == c.id] if not history.empty else history
         v = claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
-        v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
         v.series_overdue = late.get(c.indicator) if c.indicator else None
+        v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
         inputs.claims.append(v)
     return inputs

@@ -181,6 +181,10 @@ class Pages:
                 ind, q, inp.reg.indicator_observations(ind.id), inp.today, inp.publishers
             )
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
+        event_table, _n = event_reliability(inp.backtest_detail)
+        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
+            event_table, "Backtest: P(next figure above the last one public)"
+        )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
         out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
             event_reliability(inp.backtest_detail)[0],
@@ -349,7 +353,6 @@ class Pages:
             reliability=self.figure("scoreboard.reliability.svg"),
             pit=self.figure("scoreboard.pit.svg"),
             rel_n=int(table["n"].sum()),
-            pit_n=len(charts.backtest_pit(inp.backtest_detail)),
             backtest=inp.backtest.to_dict("records") if inp.backtest is not None else None,
             scores_note=inp.scores_note,
             offsets=[

@@ -130,6 +130,7 @@ def plot_claim_path(ctx: ClaimContext) -> charts.Chart | None:
     "hindcast: today's model on the data public then"), then the forecasts issued, with each
     figure published marked by its value and source (None without hindcasts)."""
     from chipcast.analysis.claim import claim_figures, claim_timeline_frame
+    from chipcast.evaluate.resolution import resolve
     from chipcast.store import HINDCAST_LABEL
 
     if ctx.hindcasts.empty:
@@ -145,6 +146,7 @@ def plot_claim_path(ctx: ClaimContext) -> charts.Chart | None:
         claimed=c.value if c.kind == "value" else None,
         indicator=ctx.registry.indicators.get(c.indicator) if c.indicator else None,
         title="What the model would have said, then what it issued",
+        until=resolve(c, ctx.registry.observations, ctx.today).resolved_on,
     )
 
 

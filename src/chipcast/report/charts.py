@@ -791,12 +791,14 @@ def claim_path_chart(
     claimed: float | None = None,
     indicator: Indicator | None = None,
     title: str = "The forecast over time",
+    until: dt.date | None = None,
 ) -> Chart:
     """A claim's probability (or median) over time from `views.claim_timeline`: the hindcast
     path (dashed, purple, hollow points, labelled `hindcast_label`), then the forecasts issued
     (solid blue), each a step that holds until the next; every date a figure was published is
     marked at the bottom with that figure and its source (`views.figure_marks`), so a reader
-    sees which figure moved the line."""
+    sees which figure moved the line. `until` (the day a resolved claim's settling figure came
+    out) ends the last step; else it runs to today."""
     legend = Legend()
     value_claim = kind == "value"
     scale = indicator.display_scale if (indicator and value_claim) else 1.0
@@ -804,6 +806,7 @@ def claim_path_chart(
     t = timeline.dropna(subset=["value"]).sort_values("date")
     dates = [_iso(d) for d in t["date"]]
     end = max([today.isoformat(), *[d for d in dates if d]])
+    stop = until.isoformat() if until is not None else end
     parts: list = []
     ys: list[float] = []
     for basis, label, colour, dash, filled in (
@@ -814,8 +817,8 @@ def claim_path_chart(
         if rows.empty:
             continue
         later = t[t["date"] > rows["date"].max()]
-        until = _iso(later["date"].min()) if len(later) else end
-        xs = [*[_iso(d) for d in rows["date"]], until]
+        upto = _iso(later["date"].min()) if len(later) else stop
+        xs = [*[_iso(d) for d in rows["date"]], upto]
         y = [*(rows["value"] * factor), float(rows["value"].iloc[-1] * factor)]
         ys += y
         what = legend.add(label, colour)
@@ -865,7 +868,8 @@ def claim_path_chart(
         md = pd.DataFrame(
             {
                 "x": [_iso(d) for d in m["published"]],
-                "t": [f"{str(tx).split(': ', 1)[-1]}" for tx in m["text"]],
+                "t": [f"{v} {src}" for v, src in zip(m["shown"], m["source"], strict=True)],
+                "full": list(m["text"]),
                 "what": what,
             }
         )
@@ -887,8 +891,14 @@ def claim_path_chart(
                     dy=-4,
                     fontSize=9,
                     color=GREY,
+                    limit=HEIGHT - 20,
                 )
-                .encode(x=ax.x("x"), y=value(HEIGHT - 13), text="t:N")
+                .encode(
+                    x=ax.x("x"),
+                    y=value(HEIGHT - 13),
+                    text="t:N",
+                    tooltip=[enc("full:N", title="figure")],
+                )
             )  # fmt: skip
         )
     if value_claim:

@@ -164,6 +164,7 @@ class Pages:
                     claimed=c.value if c.kind == "value" else None,
                     indicator=ind,
                     title="What the model would have said, then what it issued",
+                    until=v.resolution.resolved_on,
                 )
             elif len(h):
                 out[f"claims/{c.id}.history.svg"] = charts.history_chart(

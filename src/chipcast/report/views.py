@@ -212,7 +212,7 @@ def claim_view(
 # --- the claim's story over time: hindcasts, then the issued forecasts, and the figures -------
 
 TIMELINE_COLUMNS = ("date", "basis", "forecaster", "value", "lo", "hi", "label", "note")
-MARK_COLUMNS = ("published", "value", "source", "publisher", "period_end", "text")
+MARK_COLUMNS = ("published", "value", "shown", "source", "publisher", "period_end", "text")
 
 
 def claim_timeline(
@@ -304,6 +304,7 @@ def figure_marks(
             {
                 "published": pub,
                 "value": r["value"],
+                "shown": shown,
                 "source": r["source"],
                 "publisher": who,
                 "period_end": period,

@@ -123,7 +123,8 @@ class Pages:
     # -- charts ------------------------------------------------------------------------------
 
     def chart_specs(self) -> dict[str, Any]:
-        """Every chart of the site by the path of its SVG file (relative to the site)."""
+        """Every chart of the site by the path of its SVG file (relative to the site); a fan
+        with nothing to draw (no trajectory, no figure) is left out and its page says so."""
         inp = self.inp
         out: dict[str, Any] = {}
         for v in inp.claims:
@@ -152,7 +153,7 @@ class Pages:
             )
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
-        return out
+        return {rel: chart for rel, chart in out.items() if not chart.empty}
 
     def render_charts(self) -> None:
         """Render every chart (cached by spec) and write each as a file beside its page."""

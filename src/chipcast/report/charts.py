@@ -194,6 +194,7 @@ class Chart:
     as SVG for other front ends; the site renders `spec` with `chipcast.report.svg`."""
 
     spec: dict[str, Any]
+    empty: bool = False  # nothing to draw: the site says so in words instead of drawing it
 
     def to_dict(self) -> dict[str, Any]:
         return self.spec
@@ -257,7 +258,12 @@ def date_limits(dates: Sequence[str | None]) -> list[str]:
 
 
 def finish(
-    layers: list[Layer], title: str, desc: str, width: int = WIDTH, height: int = HEIGHT
+    layers: list[Layer],
+    title: str,
+    desc: str,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    empty: bool = False,
 ) -> Chart:
     """Layers into one chart in the house style: wrapped title, fonts, legends below."""
     return Chart(
@@ -292,7 +298,8 @@ def finish(
                 },
                 "view": {"stroke": None},
             },
-        }
+        },
+        empty=empty,
     )
 
 
@@ -520,6 +527,7 @@ def fan(
         desc.append(f"{len(figs)} published figure(s) from {figs['who'].nunique()} source(s).")
         if not figs["current"].all():
             desc.append("Hollow dots are superseded vintages.")
+    has_data = bool(desc)  # a threshold alone is not worth a chart
     if threshold is not None:
         r = pd.DataFrame({"y": [threshold * scale], "what": [legend.add(threshold_label, BLACK)]})
         ys.append(threshold * scale)
@@ -542,10 +550,10 @@ def fan(
         made = build(ax)
         layers += made if isinstance(made, list) else [made]
     layers += _today(today, ax)
-    if not desc:
+    if not has_data:
         layers.append(_note("no trajectory and no figures yet"))
-        desc.append("No trajectory and no figures yet.")
-    return finish(layers, title, " ".join(desc))
+        desc.insert(0, "No trajectory and no figures yet.")
+    return finish(layers, title, " ".join(desc), empty=not has_data)
 
 
 def axis_label(ind: Indicator) -> str:

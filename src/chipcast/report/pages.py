@@ -139,7 +139,8 @@ class Pages:
     # -- charts ------------------------------------------------------------------------------
 
     def chart_specs(self) -> dict[str, Any]:
-        """Every chart of the site by the path of its SVG file (relative to the site)."""
+        """Every chart of the site by the path of its SVG file (relative to the site); a fan
+        with nothing to draw (no trajectory, no figure) is left out and its page says so."""
         inp = self.inp
         out: dict[str, Any] = {}
         for v in inp.claims:
@@ -183,14 +184,10 @@ class Pages:
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
         event_table, _n = event_reliability(inp.backtest_detail)
         out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
-            event_table, "Backtest: P(next figure above the last one public)"
+            event_table, "Backtest: P(the next figure comes in above the last one public)"
         )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
-        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
-            event_reliability(inp.backtest_detail)[0],
-            "Backtest: P(the next figure comes in above the last one public)",
-        )
-        return out
+        return {rel: chart for rel, chart in out.items() if not chart.empty}
 
     def render_charts(self) -> None:
         """Render every chart (cached by spec) and write each as a file beside its page."""

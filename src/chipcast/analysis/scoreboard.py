@@ -60,7 +60,7 @@ def scoreboard(root: str | Path, today: str | dt.date | None = None) -> Scoreboa
         claim_scores(reg, hist, date),
         bt,
         hc,
-        hindcast_scores(reg, hc, date),
+        hindcast_scores(reg, hc, date, hist),
         pd.DataFrame() if detail is None else detail,
     )
 

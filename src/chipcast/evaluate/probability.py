@@ -96,7 +96,8 @@ def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
     return np.asarray(series.isel(period=idx).values, dtype=float)
 
 
-def _holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+def holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+    """Whether each draw of the settling figure satisfies the threshold claim."""
     t = claim.threshold
     return {">": x > t, ">=": x >= t, "<": x < t, "<=": x <= t}[claim.operator]
 
@@ -119,23 +120,35 @@ def forecast_claim(claim: Claim, trajectory: Trajectory | None) -> ClaimForecast
         )
     if trajectory is None:
         return None
-    draws = target_draws(claim, trajectory)
+    f = forecast_from_draws(
+        claim, target_draws(claim, trajectory), "model", trajectory.family, trajectory.model_version
+    )
+    f.gated = not trajectory.published
+    f.note = "; ".join(trajectory.diagnostics.reasons) if not trajectory.published else ""
+    return f
+
+
+def forecast_from_draws(
+    claim: Claim, draws: np.ndarray, forecaster: str, model: str, model_version: str = ""
+) -> ClaimForecast:
+    """A threshold or value claim's forecast from draws of its settling figure: P(claim) as the
+    share of draws that satisfy it, or the quantiles and the claimant's PIT (the model's and
+    the reference forecasters' alike)."""
+    draws = np.asarray(draws, dtype=float)
     qs = np.quantile(draws, QUANTILES)
     quantiles = dict(zip(QUANTILE_COLUMNS, (float(q) for q in qs), strict=True))
-    probability = float(np.mean(_holds(claim, draws))) if claim.kind == "threshold" else None
+    probability = float(np.mean(holds(claim, draws))) if claim.kind == "threshold" else None
     pit = float(np.mean(draws <= claim.value)) if claim.kind == "value" else None
     return ClaimForecast(
         claim_id=claim.id,
         kind=claim.kind,
-        forecaster="model",
-        model=trajectory.family,
-        model_version=trajectory.model_version,
+        forecaster=forecaster,
+        model=model,
+        model_version=model_version,
         probability=probability,
         quantiles=quantiles,
         mean=float(np.mean(draws)),
         claimant_pit=pit,
-        gated=not trajectory.published,
-        note="; ".join(trajectory.diagnostics.reasons) if not trajectory.published else "",
     )
 
 

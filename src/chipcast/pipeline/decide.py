@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from chipcast.data import as_of
 from chipcast.evaluate.probability import (
     forecast_claim,
     indicator_seed,
     judgment_forecast,
 )
 from chipcast.evaluate.resolution import resolve
+from chipcast.evaluate.voi import indicator_summary
 from chipcast.models.base import Trajectory
 from chipcast.pipeline.fingerprint import packages_text
 from chipcast.pipeline.records import history_row
@@ -69,6 +71,18 @@ def forecast_rows(
             )
         )
     return rows
+
+
+def fit_summary(reg: Registry, traj: Trajectory, date: dt.date) -> dict[str, object]:
+    """The summary written beside `traj` (`evaluate.voi.indicator_summary`): its source offsets
+    and the value of information of the open claims it settles that were made by `date`."""
+    obs = as_of(reg.indicator_observations(traj.indicator), date)
+    claims = [
+        c
+        for c in reg.indicator_claims(traj.indicator)
+        if c.status == "open" and (c.target_period is None or c.made_on <= date)
+    ]
+    return indicator_summary(traj, claims, obs)
 
 
 def _judgment_key(row: dict[str, object] | object) -> tuple[float | None, ...]:

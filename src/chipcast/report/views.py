@@ -45,6 +45,7 @@ class ClaimView:
     issuer: str = ""  # model | researcher | claimant | "" (nothing to show)
     series_overdue: int | None = None  # days the claim's indicator is overdue (staleness)
     row: dict[str, Any] = field(default_factory=dict)
+    hindcasts: pd.DataFrame = field(default_factory=pd.DataFrame)  # labelled wherever shown
 
 
 def _target(c: Claim) -> dt.date | None:
@@ -160,37 +161,6 @@ def status_text(res: Resolution, c: Claim, ind: Indicator | None) -> str:
     return "resolved: " + ("true" if out is True else "false" if out is False else "?")
 
 
-def axis_label(ind: Indicator) -> str:
-    """The value axis's label with its unit: 'share (%)', 'value (RMB mn)', 'level (percent)'."""
-    word = (
-        "share"
-        if ind.family == "share"
-        else {
-            "units": "units",
-            "value": "value",
-            "rate": "rate",
-            "count": "count",
-            "level": "level",
-        }.get(ind.measures, "value")
-    )
-    return f"{word} ({ind.label})"
-
-
-def fan_series(q: pd.DataFrame, c: Claim | None) -> tuple[pd.DataFrame, str]:
-    """The trajectory series a claim is judged on: its resolution source's, else latent."""
-    series = set(q["series"].astype(str))
-    src = c.resolution.source if c is not None and c.resolution is not None else None
-    if src and src != "any":
-        if src in series:
-            return q[q["series"] == src], src
-        if "_new" in series:
-            return q[q["series"] == "_new"], "_new"
-    if "latent" in series:
-        return q[q["series"] == "latent"], "latent"
-    first = sorted(series)[0] if series else "latent"
-    return q[q["series"] == first], first
-
-
 def claim_view(
     c: Claim,
     ind: Indicator | None,
@@ -237,3 +207,107 @@ def claim_view(
         "issuer": v.issuer,
     }
     return v
+
+
+# --- the claim's story over time: hindcasts, then the issued forecasts, and the figures -------
+
+TIMELINE_COLUMNS = ("date", "basis", "forecaster", "value", "lo", "hi", "label", "note")
+MARK_COLUMNS = ("published", "value", "source", "publisher", "period_end", "text")
+
+
+def claim_timeline(
+    c: Claim, hindcasts: pd.DataFrame, history: pd.DataFrame, forecaster: str = "model"
+) -> pd.DataFrame:
+    """One claim's forecast path as a tidy frame for the probability-over-time chart.
+
+    Rows: the model's hindcasts (``basis`` "hindcast", labelled `HINDCAST_LABEL`), then the
+    forecasts the system actually issued (``basis`` "issued"), oldest first; ``value`` is
+    P(claim) for a threshold claim and the median for a value claim (``lo``/``hi`` its 90%
+    interval). A gated hindcast keeps its row with no value and its note. Hindcasts dated on or
+    after the first issued forecast are left out: from then on the record is what was issued.
+    """
+    from chipcast.store import HINDCAST_LABEL
+
+    col = "q500" if c.kind == "value" else "probability"
+    rows = []
+    first_issued = history["issued_on"].min() if len(history) else None
+    h = hindcasts[hindcasts["forecaster"] == forecaster] if len(hindcasts) else hindcasts
+    for r in h.sort_values("issued_on").to_dict("records") if len(h) else []:
+        if first_issued is not None and r["issued_on"] >= first_issued:
+            continue
+        rows.append(
+            {
+                "date": r["issued_on"],
+                "basis": "hindcast",
+                "forecaster": forecaster,
+                "value": r[col],
+                "lo": r.get("q050") if c.kind == "value" else None,
+                "hi": r.get("q950") if c.kind == "value" else None,
+                "label": HINDCAST_LABEL,
+                "note": r.get("note") or "",
+            }
+        )
+    for r in history.sort_values("issued_on").to_dict("records") if len(history) else []:
+        rows.append(
+            {
+                "date": r["issued_on"],
+                "basis": "issued",
+                "forecaster": r.get("forecaster", "model"),
+                "value": r[col],
+                "lo": r.get("q050") if c.kind == "value" else None,
+                "hi": r.get("q950") if c.kind == "value" else None,
+                "label": "issued forecast",
+                "note": "",
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
+    df["date"] = pd.to_datetime(df["date"])
+    for k in ("value", "lo", "hi"):
+        df[k] = pd.to_numeric(df[k], errors="coerce")
+    return df
+
+
+def figure_marks(
+    observations: pd.DataFrame,
+    ind: Indicator | None,
+    publishers: dict[str, str],
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
+    """Each date a figure of the indicator was published, with that figure (value and source):
+    the marks that show which figure moved the probability. ``text`` reads like
+    "2025-03-15: IDC, 33% for 2024-12-31"."""
+    rows = []
+    obs = (
+        observations.sort_values(["published", "period_end", "source"])
+        if len(observations)
+        else observations
+    )
+    for r in obs.to_dict("records") if len(obs) else []:
+        pub = pd.Timestamp(r["published"])
+        if since is not None and pub < pd.Timestamp(since):
+            continue
+        if until is not None and pub > pd.Timestamp(until):
+            continue
+        who = publishers.get(r["source"], r["source"])
+        censor = str(r.get("censor") or "point")
+        if censor == "lower":
+            shown = ">" + ind_value(r["lower"], ind)
+        elif censor == "upper":
+            shown = "<" + ind_value(r["upper"], ind)
+        elif censor == "interval":
+            shown = f"{ind_value(r['lower'], ind)}–{ind_value(r['upper'], ind)}"
+        else:
+            shown = ind_value(r["value"], ind)
+        period = pd.Timestamp(r["period_end"]).date()
+        rows.append(
+            {
+                "published": pub,
+                "value": r["value"],
+                "source": r["source"],
+                "publisher": who,
+                "period_end": period,
+                "text": f"{pub.date()}: {who}, {shown} for {period}",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(MARK_COLUMNS))

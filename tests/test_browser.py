@@ -176,3 +176,41 @@ def test_site_in_chromium(browser, mini: Path) -> None:  # noqa: ANN001
     page.screenshot(path=str(ARTIFACTS / "claim.png"), full_page=True)
     assert (ARTIFACTS / "index.png").stat().st_size > 10_000
     page.close()
+
+
+WIDTHS = (1280, 390)  # a laptop and a phone
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_charts_fit_their_pages(browser, mini: Path, width: int) -> None:  # noqa: ANN001
+    """A claim page and an indicator page at a laptop's and a phone's width: every chart fits
+    its container, titles are whole, and each chart's SVG file is linked and loads."""
+    write_synthetic(mini)
+    index = build_site(mini, TODAY, run_id=RUN_NEW)
+    site = index.parent
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    v = Visit(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for rel in ("claims/dom-share-55-2027.html", "indicators/dom_share.html"):
+        v.open(site / rel)
+        charts = page.eval_on_selector_all(
+            "svg.chart",
+            """els => els.map(e => ({w: e.getBoundingClientRect().width,
+                                   box: e.parentElement.getBoundingClientRect().width,
+                                   title: e.querySelector('title')?.textContent || ''}))""",
+        )
+        assert charts, f"no chart on {rel}"
+        for c in charts:
+            assert c["w"] <= c["box"] + 0.5, (rel, width, c)
+            assert c["w"] > 0.8 * min(c["box"], 600), (rel, width, c)  # fills the column
+            assert c["title"] and not c["title"].endswith("…"), (rel, c)
+        links = page.eval_on_selector_all(
+            "figcaption a[href$='.svg']", "as => as.map(a => a.getAttribute('href'))"
+        )
+        assert len(links) == len(charts), (rel, links)
+        for href in links:
+            assert (site / rel).parent.joinpath(href).is_file(), href
+        name = rel.split("/")[0].rstrip("s")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+    assert v.errors == [] and v.remote == [], (v.errors, v.remote)
+    page.close()

@@ -133,6 +133,13 @@ def test_only_and_force(proj: Path) -> None:
     assert statuses(last_run(proj))["tariff_rate"] == "ran"
 
 
+def test_only_with_an_unknown_id_is_bad_usage_and_writes_nothing(proj: Path, capsys) -> None:
+    before = snapshot(proj)
+    assert refresh(proj, "--only", "no-such-thing") == 2
+    assert "--only no-such-thing: neither an indicator nor a claim" in capsys.readouterr().err
+    assert snapshot(proj) == before
+
+
 def test_as_of_reproduces_an_earlier_forecast_and_leaves_history(proj: Path) -> None:
     assert (
         main(
@@ -292,7 +299,7 @@ def test_invalid_data_exits_2_and_writes_nothing(proj: Path) -> None:
 def test_a_warm_kernel_talks_over_private_ipc_sockets(tmp_path: Path) -> None:
     """No TCP ports to collide on or to expose: the kernel's sockets live in a private directory
     that goes when the kernel does."""
-    from chipcast.pipeline.execute import KernelSlot
+    from chipcast.pipeline.kernel import KernelSlot
 
     slot = KernelSlot(str(tmp_path))
     try:

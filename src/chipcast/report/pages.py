@@ -1,12 +1,14 @@
 """The site's pages, each rendered from the collected inputs with one jinja2 template.
 
-Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html and runs.html. Every
-string from YAML or CSV goes through jinja2's autoescaping; charts are inline SVG built by
-`chipcast.report.charts` from numbers and escaped text.
+Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html and
+status.html. Every string from YAML or CSV goes through jinja2's autoescaping; charts are specified by
+`chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
+inline and written beside their pages as standalone files (claims/<id>.fan.svg, …).
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,19 @@ import pandas as pd
 from markupsafe import Markup
 
 from chipcast.data import period_start_for
+from chipcast.evaluate.backtest import event_reliability
+from chipcast.evaluate.calibration import pit_histogram, reliability_table
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
+    common_summary,
+    hindcast_reliability_inputs,
+    hindcast_summary,
+    hindcast_verdict,
     reliability,
     score_summary,
     track_record,
 )
-from chipcast.report import charts, watch
+from chipcast.report import charts, svg, watch
 from chipcast.report.formats import (
     OPERATOR_TEXT,
     fmt_date,
@@ -36,8 +44,9 @@ from chipcast.report.formats import (
     safe_url,
 )
 from chipcast.report.inputs import SiteInputs
-from chipcast.report.views import ClaimView, axis_label, condition_text, fan_series
-from chipcast.schema import Claim, Indicator
+from chipcast.report.views import ClaimView, claim_timeline, condition_text, figure_marks
+from chipcast.schema import Indicator
+from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
@@ -80,16 +89,25 @@ def header(inp: SiteInputs) -> dict[str, Any]:
         "last_run_when": (run.get("finished") or run.get("started") or "") if run else "",
         "failures": run["failures"] if run else [],
         "n_claims": len(inp.claims),
+        "n_overdue": sum(s.state == "overdue" for s in inp.status),
+        "n_series": len(inp.status),
     }
 
 
 class Pages:
-    """Renders each page of one site into `out`."""
+    """Renders each page of one site into `out`.
+
+    Charts first: every page's charts are specified, rendered together (cached, in parallel;
+    `chipcast.report.svg`) and written as standalone SVG files beside their pages; each page
+    then shows its charts inline and links the files.
+    """
 
     def __init__(self, inp: SiteInputs, out: Path) -> None:
         self.inp, self.out = inp, out
         self.env = environment(inp)
         self.hdr = header(inp)
+        self.reliability = reliability(inp.history, inp.reg, inp.today)
+        self.figures: dict[str, svg.Rendered] = {}
 
     def write(self, rel: str, template: str, **ctx: Any) -> Path:
         """Render `template` into `out/rel`, its links relative to the page's depth."""
@@ -102,6 +120,7 @@ class Pages:
         return path
 
     def render_all(self, nb_pages: dict[str, str]) -> None:
+        self.render_charts()
         self.render_index()
         for v in self.inp.claims:
             self.render_claim(v, nb_pages)
@@ -109,7 +128,73 @@ class Pages:
             self.render_indicator(ind, nb_pages)
         self.render_scoreboard()
         self.render_runs(nb_pages)
+        self.render_status()
         self.render_watch()
+
+    def render_status(self) -> None:
+        """status.html: `chipcast status`'s table, which series are late."""
+        names = {i.id: i.name for i in self.inp.reg.indicators.values()}
+        self.write("status.html", "status.html", table=self.inp.status, names=names)
+
+    # -- charts ------------------------------------------------------------------------------
+
+    def chart_specs(self) -> dict[str, Any]:
+        """Every chart of the site by the path of its SVG file (relative to the site)."""
+        inp = self.inp
+        out: dict[str, Any] = {}
+        for v in inp.claims:
+            c, ind = v.claim, v.indicator
+            if ind is not None:
+                q, _meta = inp.trajectories.get(ind.id, (None, None))
+                out[f"claims/{c.id}.fan.svg"] = charts.claim_fan(
+                    c, ind, q, inp.reg.indicator_observations(ind.id), inp.today, inp.publishers
+                )
+            col = "q500" if c.kind == "value" else "probability"
+            h = v.history.dropna(subset=[col]) if len(v.history) else v.history
+            if len(h):
+                out[f"claims/{c.id}.history.svg"] = charts.history_chart(
+                    h,
+                    kind=c.kind,
+                    today=inp.today,
+                    data_dates=inp.data_dates(c.indicator),
+                    stated=c.stated_probability,
+                    claimed=c.value if c.kind == "value" else None,
+                    indicator=ind,
+                )
+        for ind in inp.reg.indicators.values():
+            q, _meta = inp.trajectories.get(ind.id, (None, None))
+            out[f"indicators/{ind.id}.fan.svg"] = charts.indicator_fan(
+                ind, q, inp.reg.indicator_observations(ind.id), inp.today, inp.publishers
+            )
+        out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
+        event_table, _n = event_reliability(inp.backtest_detail)
+        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
+            event_table, "Backtest: P(next figure above the last one public)"
+        )
+        out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
+        return out
+
+    def render_charts(self) -> None:
+        """Render every chart (cached by spec) and write each as a file beside its page."""
+        self.figures = svg.render(self.chart_specs(), cache=self.inp.paths.chart_cache)
+        for rel, r in self.figures.items():
+            path = self.out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(r.svg, encoding="utf-8")
+
+    def figure(self, rel: str) -> dict[str, Any] | None:
+        """One chart as its page shows it: the SVG inline, and the file's name for the link."""
+        r = self.figures.get(rel)
+        if r is None:
+            return None
+        uid = re.sub(r"[^a-z0-9]+", "-", rel.rsplit("/", 1)[-1].lower()).strip("-")
+        return {
+            "svg": Markup(svg.inline(r.svg, uid)),  # noqa: S704 - Vega escapes every text it draws
+            "href": rel.rsplit("/", 1)[-1],
+            "title": r.title,
+        }
+
+    # -- pages -------------------------------------------------------------------------------
 
     def render_index(self) -> None:
         tags = sorted({t for v in self.inp.claims for t in v.claim.tags})
@@ -126,89 +211,40 @@ class Pages:
             publishers=self.inp.publishers,
         )
 
-    def _fan_for(
-        self, ind: Indicator, claim: Claim | None, width: int = 640, height: int = 300
-    ) -> str:
-        q, _meta = self.inp.trajectories.get(ind.id, (None, None))
-        qs, series = (None, "latent")
-        if q is not None and not q.empty and "series" in q:
-            qs, series = fan_series(q, claim)
-        obs = self.inp.reg.indicator_observations(ind.id)
-        if not obs.empty:
-            default = [
-                pd.Timestamp(period_start_for(pe.date(), ind.frequency)) for pe in obs["period_end"]
-            ]
-            obs = obs.assign(
-                multi=[
-                    ps is not None and not pd.isna(ps) and ps < d
-                    for ps, d in zip(obs["period_start"], default, strict=True)
-                ]
-            )
-        threshold, tlabel, target = None, "threshold", None
-        if claim is not None:
-            if claim.kind == "threshold":
-                threshold = claim.threshold
-                tlabel = f"threshold ({OPERATOR_TEXT.get(claim.operator or '', '')} {ind_value(claim.threshold, ind)})"
-            elif claim.kind == "value":
-                threshold, tlabel = claim.value, f"claimed value ({ind_value(claim.value, ind)})"
-            if claim.target_period:
-                start = claim.window_start or period_start_for(claim.target_period, ind.frequency)
-                target = (start, claim.target_period)
-        label = {"latent": "model (latent)", "_new": "model (a new source)"}.get(
-            series, f"model ({self.inp.publishers.get(series, series)})"
-        )
-        title = ind.name
-        if claim is not None and qs is not None:
-            title += {
-                "latent": ": the modelled truth",
-                "_new": ": what a new source would report",
-            }.get(series, f": what {self.inp.publishers.get(series, series)} will report")
-        return charts.fan_chart(
-            quantiles=qs,
-            observations=obs,
-            scale=ind.display_scale,
-            ylabel=axis_label(ind),
-            unit=ind.label,
-            title=title,
-            today=self.inp.today,
-            publishers=self.inp.publishers,
-            series_label=label,
-            threshold=threshold,
-            threshold_label=tlabel,
-            target=target,
-            bounds=tuple(ind.bounds),
-            width=width,
-            height=height,
-        )
-
     def render_claim(self, v: ClaimView, nb_pages: dict[str, str]) -> None:
         c, ind = v.claim, v.indicator
-        fan = self._fan_for(ind, c) if ind is not None else ""
-        hist_svg = ""
-        if len(v.history):
-            hcol = "q500" if c.kind == "value" else "probability"
-            h = v.history.dropna(subset=[hcol])
-            if len(h):
-                hist_svg = charts.history_chart(
-                    h,
-                    kind=c.kind,
-                    today=self.inp.today,
-                    data_dates=self.inp.data_dates(c.indicator),
-                    stated=c.stated_probability,
-                    claimed=c.value if c.kind == "value" else None,
-                    scale=ind.display_scale if ind else 1.0,
-                    ylabel=ind.label if ind else "",
-                    title="The forecast over time",
-                )
         meta = self.inp.meta(c.indicator)
+        timeline = claim_timeline(c, v.hindcasts, v.history)
+        hindcast_rows = timeline[timeline["basis"] == "hindcast"].to_dict("records")
+        marks = (
+            figure_marks(
+                self.inp.reg.indicator_observations(c.indicator),
+                ind,
+                self.inp.publishers,
+                since=c.made_on,
+            ).to_dict("records")
+            if c.indicator and hindcast_rows
+            else []
+        )
+        hc_scores = (
+            self.inp.hindcast_scores[self.inp.hindcast_scores["claim_id"] == c.id].to_dict(
+                "records"
+            )
+            if len(self.inp.hindcast_scores)
+            else []
+        )
         self.write(
             f"claims/{c.id}.html",
             "claim.html",
+            hindcast_label=HINDCAST_LABEL,
+            hindcast_rows=hindcast_rows,
+            figure_marks=marks,
+            hindcast_scores=hc_scores,
             v=v,
             c=c,
             ind=ind,
-            fan=Markup(fan),
-            history_svg=Markup(hist_svg),
+            fan=self.figure(f"claims/{c.id}.fan.svg"),
+            history_chart=self.figure(f"claims/{c.id}.history.svg"),
             condition=condition_text(c, ind),
             scores=claim_score_rows(self.inp.scores, c.id),
             publishers=self.inp.publishers,
@@ -221,7 +257,6 @@ class Pages:
 
     def render_indicator(self, ind: Indicator, nb_pages: dict[str, str]) -> None:
         q, meta = self.inp.trajectories.get(ind.id, (None, None))
-        fan = self._fan_for(ind, None, width=720, height=320)
         obs = self.inp.reg.indicator_observations(ind.id).sort_values(
             ["period_end", "source", "published"]
         )
@@ -237,11 +272,13 @@ class Pages:
             records.append(r)
         claims = [v for v in self.inp.claims if v.claim.indicator == ind.id]
         diag = meta.get("diagnostics") if meta else None
+        status = next((s for s in self.inp.status if s.indicator == ind.id), None)
         self.write(
             f"indicators/{ind.id}.html",
             "indicator.html",
             ind=ind,
-            fan=Markup(fan),
+            status=status,
+            fan=self.figure(f"indicators/{ind.id}.fan.svg"),
             observations=records,
             meta=meta,
             diagnostics=diag if isinstance(diag, dict) else None,
@@ -261,18 +298,45 @@ class Pages:
             if len(inp.scores) and (inp.scores["claim_id"] == v.claim.id).any()
         ]
         publishers = inp.publishers
-        table = reliability(inp.history, inp.reg, inp.today)
+        table = self.reliability
+        hs = inp.hindcast_scores
+        pairs = hindcast_reliability_inputs(hs)
+        claims_rel = reliability_table(
+            pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float)
+        )
+        event_table, event_n = event_reliability(inp.backtest_detail)
+        pits = charts.backtest_pit(inp.backtest_detail)
+        hc_claims = sorted(set(hs["claim_id"])) if len(hs) else []
         self.write(
             "scoreboard.html",
             "scoreboard.html",
+            hindcast_label=HINDCAST_LABEL,
+            verdict=hindcast_verdict(hs),
+            hindcast_summary=hindcast_summary(hs).to_dict("records"),
+            hindcast_detail=[
+                {
+                    "v": next(v for v in inp.claims if v.claim.id == cid),
+                    "rows": hs[hs["claim_id"] == cid].to_dict("records"),
+                }
+                for cid in hc_claims
+            ],
+            claims_reliability=claims_rel[claims_rel["n"] > 0].to_dict("records"),
+            claims_rel_n=len(pairs),
+            event_reliability=self.figure("scoreboard.event-reliability.svg"),
+            event_table=event_table[event_table["n"] > 0].to_dict("records"),
+            event_n=event_n,
+            pit_table=pit_histogram(pits).to_dict("records") if len(pits) else [],
+            pit_n=len(pits),
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
+            common=common_summary(inp.scores).to_dict("records"),
             detail=detail,
             track_claimant=track_record(inp.reg, inp.resolutions, inp.scores, lambda c: c.claimant),
             track_source=track_record(
                 inp.reg, inp.resolutions, inp.scores, lambda c: publishers.get(c.source, c.source)
             ),
-            reliability=Markup(charts.reliability_chart(table)),
+            reliability=self.figure("scoreboard.reliability.svg"),
+            pit=self.figure("scoreboard.pit.svg"),
             rel_n=int(table["n"].sum()),
             backtest=inp.backtest.to_dict("records") if inp.backtest is not None else None,
             scores_note=inp.scores_note,

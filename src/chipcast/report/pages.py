@@ -388,7 +388,10 @@ class Pages:
 
     def render_watch(self) -> None:
         """watch.html: the open claims by the expected change their next figure would bring."""
-        rows = watch.watch_rows(self.inp.claims, self.inp.summaries, self.inp.publishers)
+        status = {s.indicator: s for s in self.inp.status}
+        rows = watch.watch_rows(
+            self.inp.claims, self.inp.summaries, self.inp.publishers, status, self.inp.today
+        )
         self.write("watch.html", "watch.html", rows=rows)
 
     def render_runs(self, nb_pages: dict[str, str]) -> None:

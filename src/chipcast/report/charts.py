@@ -125,9 +125,7 @@ class Legend:
         return enc(
             "what:N",
             scale=self.scale(),
-            legend=dict(title=None, orient="bottom", columns=2, labelLimit=1000)
-            if legend
-            else None,
+            legend=dict(title=None) if legend else None,
         )
 
 
@@ -292,7 +290,9 @@ def finish(
                     "direction": "vertical",
                     "columns": 2,
                     "labelFontSize": LABEL_SIZE,
-                    "labelLimit": 0,
+                    # a legend wider than the plot would shrink the whole chart on a phone: a
+                    # long source name is cut here (the caption and the tooltips give it whole)
+                    "labelLimit": (width - 60) // 2,
                     "columnPadding": 14,
                     "symbolSize": 90,
                 },
@@ -634,9 +634,8 @@ def claim_fan(
         start = claim.window_start or period_start_for(claim.target_period, ind.frequency)
         target = (start, claim.target_period)
     who = publishers.get(series, series)
-    label = {"latent": "model (latent)", "_new": "model (a new source)"}.get(
-        series, f"model ({who})"
-    )
+    # the title names the series; the legend stays short so the chart keeps its width
+    label = {"latent": "model (latent)", "_new": "model (a new source)"}.get(series, "model")
     title = ind.name
     if qs is not None:
         title += {"latent": ": the modelled truth", "_new": ": what a new source would report"}.get(

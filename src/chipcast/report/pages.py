@@ -50,6 +50,13 @@ from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
+# Defence in depth for pages built from researchers' files: only the site's own script and
+# stylesheet run, images are the site's or data: URIs (a notebook's charts), nothing else loads;
+# with no 'unsafe-inline', an inline script or event handler that slipped through would not run.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def environment(inp: SiteInputs) -> jinja2.Environment:
@@ -72,7 +79,7 @@ def environment(inp: SiteInputs) -> jinja2.Environment:
         ind_value=ind_value,
         obs_text=obs_text,
     )
-    env.globals.update(today=inp.today, OPERATOR_TEXT=OPERATOR_TEXT)
+    env.globals.update(today=inp.today, OPERATOR_TEXT=OPERATOR_TEXT, csp=CSP)
     return env
 
 

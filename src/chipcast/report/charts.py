@@ -125,9 +125,7 @@ class Legend:
         return enc(
             "what:N",
             scale=self.scale(),
-            legend=dict(title=None, orient="bottom", columns=2, labelLimit=1000)
-            if legend
-            else None,
+            legend=dict(title=None) if legend else None,
         )
 
 
@@ -194,6 +192,7 @@ class Chart:
     as SVG for other front ends; the site renders `spec` with `chipcast.report.svg`."""
 
     spec: dict[str, Any]
+    empty: bool = False  # nothing to draw: the site says so in words instead of drawing it
 
     def to_dict(self) -> dict[str, Any]:
         return self.spec
@@ -257,7 +256,12 @@ def date_limits(dates: Sequence[str | None]) -> list[str]:
 
 
 def finish(
-    layers: list[Layer], title: str, desc: str, width: int = WIDTH, height: int = HEIGHT
+    layers: list[Layer],
+    title: str,
+    desc: str,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    empty: bool = False,
 ) -> Chart:
     """Layers into one chart in the house style: wrapped title, fonts, legends below."""
     return Chart(
@@ -286,13 +290,16 @@ def finish(
                     "direction": "vertical",
                     "columns": 2,
                     "labelFontSize": LABEL_SIZE,
-                    "labelLimit": 0,
+                    # a legend wider than the plot would shrink the whole chart on a phone: a
+                    # long source name is cut here (the caption and the tooltips give it whole)
+                    "labelLimit": (width - 60) // 2,
                     "columnPadding": 14,
                     "symbolSize": 90,
                 },
                 "view": {"stroke": None},
             },
-        }
+        },
+        empty=empty,
     )
 
 
@@ -520,6 +527,7 @@ def fan(
         desc.append(f"{len(figs)} published figure(s) from {figs['who'].nunique()} source(s).")
         if not figs["current"].all():
             desc.append("Hollow dots are superseded vintages.")
+    has_data = bool(desc)  # a threshold alone is not worth a chart
     if threshold is not None:
         r = pd.DataFrame({"y": [threshold * scale], "what": [legend.add(threshold_label, BLACK)]})
         ys.append(threshold * scale)
@@ -542,10 +550,10 @@ def fan(
         made = build(ax)
         layers += made if isinstance(made, list) else [made]
     layers += _today(today, ax)
-    if not desc:
+    if not has_data:
         layers.append(_note("no trajectory and no figures yet"))
-        desc.append("No trajectory and no figures yet.")
-    return finish(layers, title, " ".join(desc))
+        desc.insert(0, "No trajectory and no figures yet.")
+    return finish(layers, title, " ".join(desc), empty=not has_data)
 
 
 def axis_label(ind: Indicator) -> str:
@@ -626,9 +634,8 @@ def claim_fan(
         start = claim.window_start or period_start_for(claim.target_period, ind.frequency)
         target = (start, claim.target_period)
     who = publishers.get(series, series)
-    label = {"latent": "model (latent)", "_new": "model (a new source)"}.get(
-        series, f"model ({who})"
-    )
+    # the title names the series; the legend stays short so the chart keeps its width
+    label = {"latent": "model (latent)", "_new": "model (a new source)"}.get(series, "model")
     title = ind.name
     if qs is not None:
         title += {"latent": ": the modelled truth", "_new": ": what a new source would report"}.get(

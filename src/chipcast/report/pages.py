@@ -50,6 +50,13 @@ from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
+# Defence in depth for pages built from researchers' files: only the site's own script and
+# stylesheet run, images are the site's or data: URIs (a notebook's charts), nothing else loads;
+# with no 'unsafe-inline', an inline script or event handler that slipped through would not run.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def environment(inp: SiteInputs) -> jinja2.Environment:
@@ -72,7 +79,7 @@ def environment(inp: SiteInputs) -> jinja2.Environment:
         ind_value=ind_value,
         obs_text=obs_text,
     )
-    env.globals.update(today=inp.today, OPERATOR_TEXT=OPERATOR_TEXT)
+    env.globals.update(today=inp.today, OPERATOR_TEXT=OPERATOR_TEXT, csp=CSP)
     return env
 
 
@@ -139,7 +146,8 @@ class Pages:
     # -- charts ------------------------------------------------------------------------------
 
     def chart_specs(self) -> dict[str, Any]:
-        """Every chart of the site by the path of its SVG file (relative to the site)."""
+        """Every chart of the site by the path of its SVG file (relative to the site); a fan
+        with nothing to draw (no trajectory, no figure) is left out and its page says so."""
         inp = self.inp
         out: dict[str, Any] = {}
         for v in inp.claims:
@@ -184,14 +192,10 @@ class Pages:
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
         event_table, _n = event_reliability(inp.backtest_detail)
         out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
-            event_table, "Backtest: P(next figure above the last one public)"
+            event_table, "Backtest: P(the next figure comes in above the last one public)"
         )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
-        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
-            event_reliability(inp.backtest_detail)[0],
-            "Backtest: P(the next figure comes in above the last one public)",
-        )
-        return out
+        return {rel: chart for rel, chart in out.items() if not chart.empty}
 
     def render_charts(self) -> None:
         """Render every chart (cached by spec) and write each as a file beside its page."""
@@ -392,7 +396,10 @@ class Pages:
 
     def render_watch(self) -> None:
         """watch.html: the open claims by the expected change their next figure would bring."""
-        rows = watch.watch_rows(self.inp.claims, self.inp.summaries, self.inp.publishers)
+        status = {s.indicator: s for s in self.inp.status}
+        rows = watch.watch_rows(
+            self.inp.claims, self.inp.summaries, self.inp.publishers, status, self.inp.today
+        )
         self.write("watch.html", "watch.html", rows=rows)
 
     def render_runs(self, nb_pages: dict[str, str]) -> None:

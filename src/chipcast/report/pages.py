@@ -371,17 +371,18 @@ class Pages:
 
     def claim_voi(self, v: ClaimView) -> dict[str, Any] | None:
         """What the claim page says would move the claim (None: nothing to say)."""
-        c = v.claim
-        if not c.indicator or v.resolution.status not in ("open", "overdue"):
+        status = {s.indicator: s for s in self.inp.status}
+        rows = watch.watch_rows(
+            [v], self.inp.summaries, self.inp.publishers, status, self.inp.today
+        )
+        if not rows:
             return None
-        summary = self.inp.summaries.get(c.indicator)
-        entry = watch.claim_entry(summary, c.id)
-        if entry is None:
-            return None
+        r = rows[0]
+        when = watch.when_sentence(r)
         return {
-            "entry": entry,
-            "sentences": watch.voi_sentences(entry, v.indicator, self.inp.publishers),
-            "as_of": (summary or {}).get("as_of", ""),
+            "entry": r["entry"],
+            "sentences": [*r["sentences"], *([when] if when else [])],
+            "as_of": r["as_of"],
         }
 
     def offsets_view(self, ind: Indicator) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from chipcast.evaluate.resolution import Resolution, resolve_claims
 from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores
 from chipcast.paths import Paths
 from chipcast.registry import Registry
+from chipcast.report.changes import Change, change_log
 from chipcast.report.notebooks import executed_notebooks
 from chipcast.report.views import ClaimView, claim_view
 from chipcast.store import (
@@ -51,6 +52,7 @@ class SiteInputs:
     scores_key: str
     notebooks: dict[str, Path]
     claims: list[ClaimView] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # newest refresh first
 
     @property
     def paths(self) -> Paths:
@@ -159,4 +161,5 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         inputs.claims.append(
             claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
         )
+    inputs.changes = change_log(reg, history, inputs.resolutions)
     return inputs

@@ -346,7 +346,7 @@ def test_index_shows_forecasts_changes_and_freshness(
     )  # now, change, sparkline, claimant
     value_row = re.search(r'<tr data-id="acme-revenue-2025q2".*?</tr>', html, re.S).group(0)
     assert "290 RMB mn [265–315]" in value_row
-    assert "(judgment)" in re.search(r'<tr data-id="rule-replacement".*?</tr>', html, re.S).group(0)
+    assert "researcher" in re.search(r'<tr data-id="rule-replacement".*?</tr>', html, re.S).group(0)
     assert "resolved: true" in re.search(
         r'<tr data-id="share-2023-above-15".*?</tr>', html, re.S
     ).group(0)
@@ -490,3 +490,34 @@ def test_offline_html_strips_active_content() -> None:
     )
     assert '<a href="https://ok" rel="noopener noreferrer">ok</a>' in out
     assert "javascript" not in offline_html('<a href="javascript:alert(1)">x</a>')
+
+
+def test_status_page_and_overdue_series_are_marked(
+    built: tuple[Path, float], site_root: Path
+) -> None:
+    """Acme reports 20 days after each quarter: its 2025Q2 figure was expected on 2025-07-20,
+    so on 2025-09-01 the series is 43 days overdue, and its claim says so."""
+    site = site_root / "reports" / "site"
+    status = (site / "status.html").read_text()
+    row = re.search(r'<tr data-state="overdue">.*?</tr>', status, re.S).group(0)
+    assert "acme_revenue" in row and "2025-07-20" in row and ">43<" in row
+    assert "acme-revenue-2025q2" in row
+    index = built[0].read_text()
+    assert "1 of 3 series overdue" in index
+    claim_row = re.search(r'<tr data-id="acme-revenue-2025q2".*?</tr>', index, re.S).group(0)
+    assert "series overdue" in claim_row
+    assert "series overdue" not in re.search(
+        r'<tr data-id="dom-share-55-2027".*?</tr>', index, re.S
+    ).group(0)
+    page = (site / "claims" / "acme-revenue-2025q2.html").read_text()
+    assert "43 day(s) overdue" in page
+    ind = (site / "indicators" / "acme_revenue.html").read_text()
+    assert "expected by 2025-07-20" in ind and "observed" in ind
+
+
+def test_scoreboard_compares_forecasters_on_the_common_window(
+    built: tuple[Path, float], site_root: Path
+) -> None:
+    html = (site_root / "reports" / "site" / "scoreboard.html").read_text()
+    table = re.search(r'<table class="data" id="common-window">.*?</table>', html, re.S).group(0)
+    assert "model" in table and "claimant" in table and "n (claims)" in table

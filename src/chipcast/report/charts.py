@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from chipcast.data import period_start_for
+from chipcast.evaluate.backtest import bayesian_rows
 from chipcast.report.formats import OPERATOR_TEXT, fmt_num, ind_value, obs_text
 from chipcast.schema import Claim, Indicator
 
@@ -845,7 +846,7 @@ def backtest_pit(detail: pd.DataFrame | None) -> list[float]:
     """The PIT of every backtest forecast the Bayesian models made (the baselines left out)."""
     if detail is None or detail.empty or "pit" not in detail or "model" not in detail:
         return []
-    rows = detail[~detail["model"].isin(BASELINE_MODELS)]
+    rows = bayesian_rows(detail)
     return [float(x) for x in pd.to_numeric(rows["pit"], errors="coerce").dropna()]
 
 

@@ -1,9 +1,8 @@
 """The site's pages, each rendered from the collected inputs with one jinja2 template.
 
-Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html and
-methodology.html. Every
-string from YAML or CSV goes through jinja2's autoescaping; charts are specified by
-`chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
+Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html,
+status.html, watch.html and methodology.html. Every string from YAML or CSV goes through
+jinja2's autoescaping; charts are specified by `chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
 inline and written beside their pages as standalone files (claims/<id>.fan.svg, …).
 """
 
@@ -19,13 +18,19 @@ import pandas as pd
 from markupsafe import Markup
 
 from chipcast.data import period_start_for
+from chipcast.evaluate.backtest import event_reliability
+from chipcast.evaluate.calibration import pit_histogram, reliability_table
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
+    common_summary,
+    hindcast_reliability_inputs,
+    hindcast_summary,
+    hindcast_verdict,
     reliability,
     score_summary,
     track_record,
 )
-from chipcast.report import charts, svg
+from chipcast.report import charts, svg, watch
 from chipcast.report.changes import latest, run_time
 from chipcast.report.formats import (
     OPERATOR_TEXT,
@@ -40,8 +45,9 @@ from chipcast.report.formats import (
     safe_url,
 )
 from chipcast.report.inputs import SiteInputs
-from chipcast.report.views import ClaimView, condition_text
+from chipcast.report.views import ClaimView, claim_timeline, condition_text, figure_marks
 from chipcast.schema import Indicator
+from chipcast.store import HINDCAST_LABEL
 
 STATUS_ORDER = {"open": 0, "overdue": 1, "resolved": 2, "annulled": 3, "not_checkable": 4}
 RUNS_SHOWN = 20
@@ -92,6 +98,8 @@ def header(inp: SiteInputs) -> dict[str, Any]:
         "last_run_when": (run.get("finished") or run.get("started") or "") if run else "",
         "failures": run["failures"] if run else [],
         "n_claims": len(inp.claims),
+        "n_overdue": sum(s.state == "overdue" for s in inp.status),
+        "n_series": len(inp.status),
     }
 
 
@@ -133,6 +141,13 @@ class Pages:
         self.render_scoreboard()
         self.render_runs(nb_pages)
         self.write("methodology.html", "methodology.html")
+        self.render_status()
+        self.render_watch()
+
+    def render_status(self) -> None:
+        """status.html: `chipcast status`'s table, which series are late."""
+        names = {i.id: i.name for i in self.inp.reg.indicators.values()}
+        self.write("status.html", "status.html", table=self.inp.status, names=names)
 
     # -- charts ------------------------------------------------------------------------------
 
@@ -166,6 +181,10 @@ class Pages:
                 ind, q, inp.reg.indicator_observations(ind.id), inp.today, inp.publishers
             )
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
+        event_table, _n = event_reliability(inp.backtest_detail)
+        out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
+            event_table, "Backtest: P(next figure above the last one public)"
+        )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
         return {rel: chart for rel, chart in out.items() if not chart.empty}
 
@@ -214,9 +233,32 @@ class Pages:
     def render_claim(self, v: ClaimView, nb_pages: dict[str, str]) -> None:
         c, ind = v.claim, v.indicator
         meta = self.inp.meta(c.indicator)
+        timeline = claim_timeline(c, v.hindcasts, v.history)
+        hindcast_rows = timeline[timeline["basis"] == "hindcast"].to_dict("records")
+        marks = (
+            figure_marks(
+                self.inp.reg.indicator_observations(c.indicator),
+                ind,
+                self.inp.publishers,
+                since=c.made_on,
+            ).to_dict("records")
+            if c.indicator and hindcast_rows
+            else []
+        )
+        hc_scores = (
+            self.inp.hindcast_scores[self.inp.hindcast_scores["claim_id"] == c.id].to_dict(
+                "records"
+            )
+            if len(self.inp.hindcast_scores)
+            else []
+        )
         self.write(
             f"claims/{c.id}.html",
             "claim.html",
+            hindcast_label=HINDCAST_LABEL,
+            hindcast_rows=hindcast_rows,
+            figure_marks=marks,
+            hindcast_scores=hc_scores,
             v=v,
             c=c,
             ind=ind,
@@ -231,6 +273,7 @@ class Pages:
             changes=[ch for ch in self.inp.changes if ch.claim_id == c.id],
             downloads=self.downloads.get(c.id, {}),
             scores_note=self.inp.scores_note,
+            voi=self.claim_voi(v),
         )
 
     def render_indicator(self, ind: Indicator, nb_pages: dict[str, str]) -> None:
@@ -250,10 +293,12 @@ class Pages:
             records.append(r)
         claims = [v for v in self.inp.claims if v.claim.indicator == ind.id]
         diag = meta.get("diagnostics") if meta else None
+        status = next((s for s in self.inp.status if s.indicator == ind.id), None)
         self.write(
             f"indicators/{ind.id}.html",
             "indicator.html",
             ind=ind,
+            status=status,
             fan=self.figure(f"indicators/{ind.id}.fan.svg"),
             observations=records,
             meta=meta,
@@ -262,6 +307,7 @@ class Pages:
             publishers=self.inp.publishers,
             notebook=nb_pages.get(ind.id),
             has_trajectory=q is not None and not q.empty,
+            offsets=self.offsets_view(ind),
         )
 
     def render_scoreboard(self) -> None:
@@ -274,11 +320,37 @@ class Pages:
         ]
         publishers = inp.publishers
         table = self.reliability
+        hs = inp.hindcast_scores
+        pairs = hindcast_reliability_inputs(hs)
+        claims_rel = reliability_table(
+            pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float)
+        )
+        event_table, event_n = event_reliability(inp.backtest_detail)
+        pits = charts.backtest_pit(inp.backtest_detail)
+        hc_claims = sorted(set(hs["claim_id"])) if len(hs) else []
         self.write(
             "scoreboard.html",
             "scoreboard.html",
+            hindcast_label=HINDCAST_LABEL,
+            verdict=hindcast_verdict(hs),
+            hindcast_summary=hindcast_summary(hs).to_dict("records"),
+            hindcast_detail=[
+                {
+                    "v": next(v for v in inp.claims if v.claim.id == cid),
+                    "rows": hs[hs["claim_id"] == cid].to_dict("records"),
+                }
+                for cid in hc_claims
+            ],
+            claims_reliability=claims_rel[claims_rel["n"] > 0].to_dict("records"),
+            claims_rel_n=len(pairs),
+            event_reliability=self.figure("scoreboard.event-reliability.svg"),
+            event_table=event_table[event_table["n"] > 0].to_dict("records"),
+            event_n=event_n,
+            pit_table=pit_histogram(pits).to_dict("records") if len(pits) else [],
+            pit_n=len(pits),
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
+            common=common_summary(inp.scores).to_dict("records"),
             detail=detail,
             track_claimant=track_record(inp.reg, inp.resolutions, inp.scores, lambda c: c.claimant),
             track_source=track_record(
@@ -287,10 +359,46 @@ class Pages:
             reliability=self.figure("scoreboard.reliability.svg"),
             pit=self.figure("scoreboard.pit.svg"),
             rel_n=int(table["n"].sum()),
-            pit_n=len(charts.backtest_pit(inp.backtest_detail)),
             backtest=inp.backtest.to_dict("records") if inp.backtest is not None else None,
             scores_note=inp.scores_note,
+            offsets=[
+                o
+                for ind in sorted(inp.reg.indicators.values(), key=lambda i: i.id)
+                if (o := self.offsets_view(ind))["rows"]
+            ],
         )
+
+    # --- value of information and source offsets (`chipcast.report.watch`) ---------------
+
+    def claim_voi(self, v: ClaimView) -> dict[str, Any] | None:
+        """What the claim page says would move the claim (None: nothing to say)."""
+        c = v.claim
+        if not c.indicator or v.resolution.status not in ("open", "overdue"):
+            return None
+        summary = self.inp.summaries.get(c.indicator)
+        entry = watch.claim_entry(summary, c.id)
+        if entry is None:
+            return None
+        return {
+            "entry": entry,
+            "sentences": watch.voi_sentences(entry, v.indicator, self.inp.publishers),
+            "as_of": (summary or {}).get("as_of", ""),
+        }
+
+    def offsets_view(self, ind: Indicator) -> dict[str, Any]:
+        """Who runs hot on one indicator: its sources' offsets and noise, from its summary."""
+        summary = self.inp.summaries.get(ind.id)
+        return {
+            "ind": ind,
+            "rows": watch.offsets_rows(summary, ind, self.inp.publishers),
+            "as_of": (summary or {}).get("as_of", ""),
+            "at_period": (summary or {}).get("at_period", ""),
+        }
+
+    def render_watch(self) -> None:
+        """watch.html: the open claims by the expected change their next figure would bring."""
+        rows = watch.watch_rows(self.inp.claims, self.inp.summaries, self.inp.publishers)
+        self.write("watch.html", "watch.html", rows=rows)
 
     def render_runs(self, nb_pages: dict[str, str]) -> None:
         runs = self.inp.runs[:RUNS_SHOWN]

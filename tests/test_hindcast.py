@@ -298,3 +298,18 @@ def test_the_timeline_shows_hindcasts_then_issued_forecasts_labelled(mini: Path)
         since=c.made_on,
     )
     assert "2025-03-15: IDC, >30% for 2024-12-31" in list(marks["text"])
+
+
+def test_a_judgment_in_force_on_the_window_is_scored_beside(mini: Path) -> None:
+    reg = load(mini)
+    c = reg.claims["share-2023-above-15"]
+    res = resolve(c, reg.observations, TODAY)
+    h = pd.DataFrame([_hc(c.id, "model", "2023-03-15", 0.6), _hc(c.id, "naive", "2023-03-15", 0.5)])
+    judged = pd.DataFrame([_hc(c.id, "judgment", "2023-03-15", 0.9)])
+    late = pd.DataFrame([_hc(c.id, "judgment", "2023-06-01", 0.9)])  # after the window opened
+    for df in (h, judged, late):
+        for q in ("q025", "q050", "q100", "q250", "q500", "q750", "q900", "q950", "q975"):
+            df[q] = np.nan
+    rows = {r["forecaster"]: r for r in hindcast_claim_scores(c, res, h, judged)}
+    assert rows["judgment"]["brier"] == pytest.approx(0.01) and rows["judgment"]["days"] == 366
+    assert "judgment" not in {r["forecaster"] for r in hindcast_claim_scores(c, res, h, late)}

@@ -16,6 +16,7 @@ from scipy import integrate, stats
 
 from chipcast.data import as_of
 from chipcast.evaluate.voi import (
+    expected_figure,
     indicator_summary,
     next_figure,
     source_offsets,
@@ -96,6 +97,12 @@ def test_no_crossing_inside_the_interval_says_which_side() -> None:
     assert t.expected_change < 0.03
     t = value_of_information(np.zeros(len(x), bool), x)
     assert t.crossing is None and t.expected_change == 0 and "below" in t.crossing_note
+
+
+def test_expected_date_and_lateness_of_a_next_figure() -> None:
+    assert expected_figure(D(2025, 12, 31), 74, D(2026, 1, 5)) == (D(2026, 3, 15), 0)
+    assert expected_figure(D(2025, 12, 31), 74, D(2026, 3, 25)) == (D(2026, 3, 15), 10)
+    assert expected_figure(D(2025, 12, 31), None, D(2026, 3, 25)) == (None, 0)
 
 
 def test_mismatched_draws_are_refused() -> None:
@@ -251,7 +258,8 @@ def test_site_shows_what_would_move_it_watch_list_and_offsets(mini: Path) -> Non
     assert "falls to" in claim and "rises to" in claim
     watch = read("watch.html")
     assert 'href="claims/dom-share-55-2027.html"' in watch and "IDC's 2025 figure" in watch
-    assert "period 2025" in watch  # no expected date known: the period is shown
+    # IDC's 2025 figure is expected at its period's end plus IDC's observed lag (74 days)
+    assert "2026-03-15" in watch and "days late" not in watch
     assert 'href="watch.html"' in (site / "index.html").read_text()
     ind = (site / "indicators" / "dom_share.html").read_text()  # escaped
     assert "Who runs hot" in ind and "Bernstein reports 3 points (−4.6 to −1.3) below" in ind

@@ -83,12 +83,12 @@ class Paths:
     def trajectory_file(self, indicator: str) -> Path:
         return self.trajectories / f"{indicator}.csv"
 
+    def hindcast_file(self, claim_id: str) -> Path:
+        return self.hindcasts / f"{claim_id}.csv"
+
     def summary_file(self, indicator: str) -> Path:
         """The fit's summary beside its trajectory: source offsets, value of information."""
         return self.trajectories / f"{indicator}.summary.json"
-
-    def hindcast_file(self, claim_id: str) -> Path:
-        return self.hindcasts / f"{claim_id}.csv"
 
     def rel(self, path: Path) -> str:
         """`path` relative to the root, as problems and logs name files."""

@@ -25,7 +25,9 @@ from chipcast.analysis.indicator import (
 )
 from chipcast.analysis.plots import (
     PALETTE,
+    plot_backtest_events,
     plot_claim,
+    plot_claim_path,
     plot_fan,
     plot_observations,
     plot_pit,
@@ -81,7 +83,9 @@ __all__ = [
     "indicator_context",
     "observations_table",
     "pit_table",
+    "plot_backtest_events",
     "plot_claim",
+    "plot_claim_path",
     "plot_fan",
     "plot_observations",
     "plot_pit",
@@ -95,7 +99,7 @@ __all__ = [
     "source_bias",
     "source_offsets",
     "value_of_information",
-    "who_runs_hot",
     "verdict",
+    "who_runs_hot",
     "write_outputs",
 ]

@@ -125,6 +125,40 @@ def plot_probability_history(ctx: ClaimContext) -> charts.Chart | None:
     )
 
 
+def plot_claim_path(ctx: ClaimContext) -> charts.Chart | None:
+    """The claim page's chart when the claim has hindcasts: the hindcast path (labelled
+    "hindcast: today's model on the data public then"), then the forecasts issued, with each
+    figure published marked by its value and source (None without hindcasts)."""
+    from chipcast.analysis.claim import claim_figures, claim_timeline_frame
+    from chipcast.store import HINDCAST_LABEL
+
+    if ctx.hindcasts.empty:
+        return None
+    c = ctx.claim
+    return charts.claim_path_chart(
+        claim_timeline_frame(ctx),
+        claim_figures(ctx),
+        kind=c.kind,
+        today=ctx.today,
+        hindcast_label=HINDCAST_LABEL,
+        stated=c.stated_probability,
+        claimed=c.value if c.kind == "value" else None,
+        indicator=ctx.registry.indicators.get(c.indicator) if c.indicator else None,
+        title="What the model would have said, then what it issued",
+    )
+
+
+def plot_backtest_events(sb: Scoreboard) -> charts.Chart:
+    """Reliability of P(the next figure comes in above the last one public), over the backtest
+    targets (the scoreboard's calibration with the most outcomes)."""
+    from chipcast.evaluate.backtest import event_reliability
+
+    table, _n = event_reliability(read_backtest_detail(sb.registry.paths))
+    return charts.reliability_chart(
+        table, "Backtest: P(the next figure comes in above the last one public)"
+    )
+
+
 def plot_reliability(sb: Scoreboard) -> charts.Chart:
     """The scoreboard's reliability diagram (last forecast before each binary claim resolved)."""
     return charts.reliability_chart(reliability(sb.history, sb.registry, sb.today))

@@ -12,7 +12,7 @@ from chipcast.analysis.indicator import as_date
 from chipcast.analysis.voi import who_runs_hot
 from chipcast.evaluate import scoreboard as sb_eval
 from chipcast.evaluate.backtest import bayesian_rows, event_reliability
-from chipcast.evaluate.calibration import RELIABILITY_BINS, pit_histogram
+from chipcast.evaluate.calibration import RELIABILITY_BINS, pit_counts
 from chipcast.evaluate.scoreboard import (
     claim_scores,
     hindcast_reliability_inputs,
@@ -60,7 +60,7 @@ def scoreboard(root: str | Path, today: str | dt.date | None = None) -> Scoreboa
         claim_scores(reg, hist, date),
         bt,
         hc,
-        hindcast_scores(reg, hc, date),
+        hindcast_scores(reg, hc, date, hist),
         pd.DataFrame() if detail is None else detail,
     )
 
@@ -99,7 +99,7 @@ def pit_table(sb: Scoreboard) -> pd.DataFrame:
     """PIT histogram of the Bayesian models' backtest targets (counts per decile, expected range)."""
     rows = bayesian_rows(sb.backtest_detail)
     pits = pd.to_numeric(rows["pit"], errors="coerce").dropna() if "pit" in rows else []
-    return pit_histogram(pits)
+    return pit_counts(pits)
 
 
 def score_comparison(sb: Scoreboard) -> pd.DataFrame:

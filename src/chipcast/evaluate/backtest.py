@@ -67,7 +67,8 @@ class Origin:
 def origins_for(
     obs: pd.DataFrame, max_origins: int | None = None, today: dt.date | None = None
 ) -> list[Origin]:
-    """Every vintage date with enough data before it and new figures after it (latest last)."""
+    """Every vintage date with enough data before it and new figures after it (latest last);
+    a later figure for a period before every visible one is not a target (a backcast)."""
     if obs.empty:
         return []
     out = []
@@ -88,6 +89,9 @@ def origins_for(
         new = later.loc[np.array([k not in seen for k in keys], dtype=bool)]
         # the first publication of each new figure is the forecast target
         new = new.sort_values("published").groupby(["source", "period_start", "period_end"]).head(1)
+        # a figure for a period before every public one (an old figure published late) is a
+        # backcast, not a forecast: the model's grid starts at the first public figure
+        new = new[new["period_end"] >= visible["period_start"].min()]
         if new.empty:
             continue
         out.append(Origin(str(obs["indicator"].iloc[0]), d.date(), new.reset_index(drop=True)))

@@ -97,7 +97,7 @@ def reliability_table(
 PIT_BINS = 10
 
 
-def pit_histogram(
+def pit_counts(
     pits: ArrayLike, bins: int = PIT_BINS, level: float = INTERVAL_LEVEL
 ) -> pd.DataFrame:
     """Counts of PIT values in equal bins of [0, 1], beside what a calibrated forecaster gives.

@@ -393,7 +393,7 @@ def track_record(
 
 # --- the model scored on its hindcasts ------------------------------------------------------
 
-HINDCAST_FORECASTERS: tuple[str, ...] = ("model", "naive", "statsmodels", "claimant")
+HINDCAST_FORECASTERS: tuple[str, ...] = ("model", "naive", "statsmodels", "judgment", "claimant")
 HINDCAST_SCORE_COLUMNS: tuple[str, ...] = (
     "claim_id",
     "kind",
@@ -425,7 +425,7 @@ def _in_force(issued: pd.Series, start: pd.Timestamp) -> int:
 
 
 def hindcast_claim_scores(
-    claim: Claim, res: Resolution, hindcasts: pd.DataFrame
+    claim: Claim, res: Resolution, hindcasts: pd.DataFrame, history: pd.DataFrame | None = None
 ) -> list[dict[str, object]]:
     """One resolved claim scored on its hindcasts, every forecaster on the common window.
 
@@ -437,6 +437,8 @@ def hindcast_claim_scores(
     score over the whole life stays in `claim_scores`. Value claims: CRPS from the stored
     quantiles for the model and the references alike (the same levels, so comparable), the
     claimant's as the absolute error; `crps_rel_naive` divides by naive's on the same window.
+    A researcher's judgment in `history` (forecaster "judgment") is scored on the same window
+    when it was in force from the window's start (like the claimant, it does not move it).
     """
     if (
         res.status != "resolved"
@@ -468,6 +470,11 @@ def hindcast_claim_scores(
         "window_end": end.date(),
     }
     rows: list[dict[str, object]] = []
+    if history is not None and len(history):
+        j = history[(history["claim_id"] == claim.id) & (history["forecaster"] == "judgment")]
+        j = _valid(j[j["issued_on"] < end], claim.kind).sort_values("issued_on")
+        if len(j) and j["issued_on"].min() <= start:
+            per["judgment"] = j
     if claim.kind == "threshold":
         outcome = bool(res.outcome)
         claimant_p = claim.stated_probability if claim.stated_probability is not None else 1.0
@@ -527,8 +534,11 @@ def hindcast_claim_scores(
     return rows
 
 
-def hindcast_scores(reg: Registry, hindcasts: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """Every resolved claim with hindcasts, scored on its common window (one row a forecaster)."""
+def hindcast_scores(
+    reg: Registry, hindcasts: pd.DataFrame, today: dt.date, history: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every resolved claim with hindcasts, scored on its common window (one row a forecaster;
+    the researcher's judgments from `history` beside them where they cover the window)."""
     rows: list[dict[str, object]] = []
     if not hindcasts.empty:
         for cid in sorted(set(hindcasts["claim_id"])):
@@ -536,7 +546,7 @@ def hindcast_scores(reg: Registry, hindcasts: pd.DataFrame, today: dt.date) -> p
             if claim is None:
                 continue
             res = resolve(claim, reg.observations, today)
-            rows += hindcast_claim_scores(claim, res, hindcasts)
+            rows += hindcast_claim_scores(claim, res, hindcasts, history)
     return pd.DataFrame(rows, columns=list(HINDCAST_SCORE_COLUMNS))
 
 
@@ -586,6 +596,9 @@ def hindcast_reliability_inputs(scores: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+WHO = {"claimant": "the claimants", "judgment": "the researchers' judgments"}
+
+
 def _fmt(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
@@ -604,8 +617,8 @@ def hindcast_verdict(scores: pd.DataFrame) -> str:
     nb, nv = int(m["binary_n"]), int(m["value_n"])
     if nb:
         refs = ", ".join(
-            f"{_fmt(by.loc[f, 'brier'])} for {'the claimants' if f == 'claimant' else f}"
-            for f in ("naive", "statsmodels", "claimant")
+            f"{_fmt(by.loc[f, 'brier'])} for {WHO.get(f, f)}"
+            for f in ("naive", "statsmodels", "judgment", "claimant")
             if f in by.index and by.loc[f, "binary_n"] > 0
         )
         parts.append(
@@ -617,7 +630,7 @@ def hindcast_verdict(scores: pd.DataFrame) -> str:
         word = "better than" if rel < 1 else "worse than" if rel > 1 else "level with"
         others = ", ".join(
             f"{f} {_fmt(by.loc[f, 'crps_rel_naive_gmean'], 2)}"
-            for f in ("statsmodels", "claimant")
+            for f in ("statsmodels", "judgment", "claimant")
             if f in by.index and by.loc[f, "value_n"] > 0
         )
         parts.append(

@@ -244,6 +244,17 @@ def claim_voi(
     return nf, value_of_information(outcome, nxt, claim.threshold if nf.settles else None)
 
 
+def expected_figure(
+    period_end: dt.date, lag_days: int | None, today: dt.date
+) -> tuple[dt.date | None, int]:
+    """When a next figure is expected (its period's end plus the series' publication lag, as
+    `chipcast.evaluate.staleness` measures it) and how many days late it is on `today`."""
+    if lag_days is None:
+        return None, 0
+    expected = period_end + dt.timedelta(days=int(lag_days))
+    return expected, max(0, (today - expected).days)
+
+
 # --- who runs hot -------------------------------------------------------------------------
 
 

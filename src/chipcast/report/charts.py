@@ -11,7 +11,8 @@ px) as well as on a desktop; titles wrap instead of being cut. Every string reac
 text, which Vega escapes.
 
 Charts: `indicator_fan` and `claim_fan` (both `fan`), `figures_chart` (the figures by source and
-vintage), `history_chart` (a claim's forecast over time), `reliability_chart`, `pit_histogram`,
+vintage), `history_chart` (a claim's forecast over time), `claim_path_chart` (the same with the
+hindcast path before it and the figures published), `reliability_chart`, `pit_histogram`,
 and `sparkline` (the index's tiny history line, a plain polyline: not worth a renderer call).
 """
 
@@ -780,6 +781,149 @@ def history_chart(
     )
     layers: list = [build(ax) for build in parts]
     layers += _today(today, ax)
+    return finish(layers, title, desc)
+
+
+HINDCAST_COLOUR = "#CC79A7"  # reddish purple: the hindcast path, never the issued blue
+
+
+def claim_path_chart(
+    timeline: pd.DataFrame,
+    marks: pd.DataFrame,
+    *,
+    kind: str,
+    today: dt.date,
+    hindcast_label: str,
+    stated: float | None = None,
+    claimed: float | None = None,
+    indicator: Indicator | None = None,
+    title: str = "The forecast over time",
+) -> Chart:
+    """A claim's probability (or median) over time from `views.claim_timeline`: the hindcast
+    path (dashed, purple, hollow points, labelled `hindcast_label`), then the forecasts issued
+    (solid blue), each a step that holds until the next; every date a figure was published is
+    marked at the bottom with that figure and its source (`views.figure_marks`), so a reader
+    sees which figure moved the line."""
+    legend = Legend()
+    value_claim = kind == "value"
+    scale = indicator.display_scale if (indicator and value_claim) else 1.0
+    factor = scale if value_claim else 100.0
+    t = timeline.dropna(subset=["value"]).sort_values("date")
+    dates = [_iso(d) for d in t["date"]]
+    end = max([today.isoformat(), *[d for d in dates if d]])
+    parts: list = []
+    ys: list[float] = []
+    for basis, label, colour, dash, filled in (
+        ("hindcast", hindcast_label, HINDCAST_COLOUR, [6, 3], False),
+        ("issued", "forecast issued" if not value_claim else "median issued", BLUE, None, True),
+    ):
+        rows = t[t["basis"] == basis]
+        if rows.empty:
+            continue
+        later = t[t["date"] > rows["date"].max()]
+        until = _iso(later["date"].min()) if len(later) else end
+        xs = [*[_iso(d) for d in rows["date"]], until]
+        y = [*(rows["value"] * factor), float(rows["value"].iloc[-1] * factor)]
+        ys += y
+        what = legend.add(label, colour)
+        line = pd.DataFrame({"x": xs, "y": y, "what": what})
+        pts = line.iloc[: len(rows)]
+        mark = {"strokeDash": dash} if dash else {}
+        parts.append(
+            lambda ax, line=line, mark=mark: (
+                Layer(line)
+                .mark("line", interpolate="step-after", strokeWidth=2, clip=True, **mark)
+                .encode(x=ax.x("x"), y=ax.y("y"), color=legend.colour())
+            )
+        )
+        tip = [enc("x:N", title="data as of" if basis == "hindcast" else "issued on"),
+               enc("y:Q", title="median" if value_claim else "P(claim) %", format=".3~g")]  # fmt: skip
+        parts.append(
+            lambda ax, pts=pts, filled=filled, tip=tip: (
+                Layer(pts)
+                .mark("point", filled=filled, size=34, strokeWidth=1.5, clip=True)
+                .encode(x=ax.x("x"), y=ax.y("y"), color=legend.colour(), tooltip=tip)
+            )
+        )
+    ref = None
+    if value_claim and claimed is not None:
+        ref = ("claimed value", claimed * scale, BLACK)
+    elif not value_claim and stated is not None:
+        ref = ("claimant's own probability", stated * 100, VERMILLION)
+    if ref is not None:
+        ys.append(ref[1])
+        r = pd.DataFrame({"y": [ref[1]], "what": [legend.add(ref[0], ref[2])]})
+        parts.append(
+            lambda ax: (
+                Layer(r)
+                .mark("rule", strokeDash=[7, 4], strokeWidth=1.4)
+                .encode(y=ax.y("y"), color=legend.colour())
+            )
+        )
+    first_day = dates[0] if dates else end
+    first = (pd.Timestamp(first_day) - pd.Timedelta(days=20)).date().isoformat()
+    m = (
+        marks[[first <= (_iso(d) or "") <= end for d in marks["published"]]]
+        if len(marks)
+        else marks
+    )
+    if len(m):
+        what = legend.add("figure published (value, source)", GREY)
+        md = pd.DataFrame(
+            {
+                "x": [_iso(d) for d in m["published"]],
+                "t": [f"{str(tx).split(': ', 1)[-1]}" for tx in m["text"]],
+                "what": what,
+            }
+        )
+        parts.append(
+            lambda ax: (
+                Layer(md)
+                .mark("rule", strokeWidth=1.5, clip=True)
+                .encode(x=ax.x("x"), y=value(HEIGHT), y2=value(HEIGHT - 10), color=legend.colour())
+            )
+        )
+        parts.append(
+            lambda ax: (
+                Layer(md)
+                .mark(
+                    "text",
+                    angle=270,
+                    align="left",
+                    baseline="middle",
+                    dy=-4,
+                    fontSize=9,
+                    color=GREY,
+                )
+                .encode(x=ax.x("x"), y=value(HEIGHT - 13), text="t:N")
+            )  # fmt: skip
+        )
+    if value_claim:
+        ytitle = f"settling figure ({indicator.label})" if indicator else "settling figure"
+        ydomain = limits(ys)
+    else:
+        ytitle, ydomain = "probability (%)", [0, 100]
+    ax = Axes(
+        xtitle="date (hindcast: the data as of then; issued: the issue date)",
+        ytitle=ytitle,
+        xdomain=date_limits([first, end]),
+        ydomain=ydomain,
+    )
+    layers: list = [build(ax) for build in parts]
+    layers += _today(today, ax)
+    hc = t[t["basis"] == "hindcast"]
+    unit = (indicator.label if indicator else "") if value_claim else "%"
+    desc = (
+        f"{hindcast_label}: {len(hc)} date(s)"
+        + (
+            f", from {fmt_num(hc['value'].iloc[0] * factor)} to {fmt_num(hc['value'].iloc[-1] * factor)} {unit}"
+            if len(hc)
+            else ""
+        )
+        + f"; {int((t['basis'] == 'issued').sum())} forecast(s) issued; {len(m)} figure(s) published."
+    )
+    if not parts:
+        layers.append(_note("no forecast yet"))
     return finish(layers, title, desc)
 
 

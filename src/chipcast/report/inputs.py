@@ -167,7 +167,7 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
     inputs.status = status_table(reg, today)
     late = overdue_days(inputs.status)
     inputs.hindcasts = read_hindcasts(reg.paths)
-    inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today)
+    inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today, history)
     hc = inputs.hindcasts
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None

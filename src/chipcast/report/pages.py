@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from chipcast.data import period_start_for
 from chipcast.evaluate.backtest import event_reliability
-from chipcast.evaluate.calibration import pit_histogram, reliability_table
+from chipcast.evaluate.calibration import reliability_table
 from chipcast.evaluate.scoreboard import (
     claim_score_rows,
     common_summary,
@@ -165,7 +165,21 @@ class Pages:
                 )
             col = "q500" if c.kind == "value" else "probability"
             h = v.history.dropna(subset=[col]) if len(v.history) else v.history
-            if len(h):
+            if len(v.hindcasts):
+                out[f"claims/{c.id}.history.svg"] = charts.claim_path_chart(
+                    claim_timeline(c, v.hindcasts, h),
+                    figure_marks(
+                        inp.reg.indicator_observations(c.indicator), ind, inp.publishers, c.made_on
+                    ),
+                    kind=c.kind,
+                    today=inp.today,
+                    hindcast_label=HINDCAST_LABEL,
+                    stated=c.stated_probability,
+                    claimed=c.value if c.kind == "value" else None,
+                    indicator=ind,
+                    title="What the model would have said, then what it issued",
+                )
+            elif len(h):
                 out[f"claims/{c.id}.history.svg"] = charts.history_chart(
                     h,
                     kind=c.kind,
@@ -183,7 +197,7 @@ class Pages:
         out["scoreboard.reliability.svg"] = charts.reliability_chart(self.reliability)
         event_table, _n = event_reliability(inp.backtest_detail)
         out["scoreboard.event-reliability.svg"] = charts.reliability_chart(
-            event_table, "Backtest: P(next figure above the last one public)"
+            event_table, "Backtest: P(the next figure comes in above the last one public)"
         )
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
         return {rel: chart for rel, chart in out.items() if not chart.empty}
@@ -326,7 +340,6 @@ class Pages:
             pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float)
         )
         event_table, event_n = event_reliability(inp.backtest_detail)
-        pits = charts.backtest_pit(inp.backtest_detail)
         hc_claims = sorted(set(hs["claim_id"])) if len(hs) else []
         self.write(
             "scoreboard.html",
@@ -346,8 +359,6 @@ class Pages:
             event_reliability=self.figure("scoreboard.event-reliability.svg"),
             event_table=event_table[event_table["n"] > 0].to_dict("records"),
             event_n=event_n,
-            pit_table=pit_histogram(pits).to_dict("records") if len(pits) else [],
-            pit_n=len(pits),
             resolved=resolved,
             summary=score_summary(inp.scores).to_dict("records"),
             common=common_summary(inp.scores).to_dict("records"),
@@ -397,7 +408,10 @@ class Pages:
 
     def render_watch(self) -> None:
         """watch.html: the open claims by the expected change their next figure would bring."""
-        rows = watch.watch_rows(self.inp.claims, self.inp.summaries, self.inp.publishers)
+        status = {s.indicator: s for s in self.inp.status}
+        rows = watch.watch_rows(
+            self.inp.claims, self.inp.summaries, self.inp.publishers, status, self.inp.today
+        )
         self.write("watch.html", "watch.html", rows=rows)
 
     def render_runs(self, nb_pages: dict[str, str]) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from chipcast.evaluate.staleness import SeriesStatus
+from chipcast.evaluate.voi import expected_figure
 from chipcast.report.formats import fmt_num, fmt_prob, ind_value, isnan, with_unit
 from chipcast.schema import Indicator
 
@@ -200,12 +202,13 @@ def watch_rows(
     claims: list[Any],
     summaries: dict[str, dict[str, Any] | None],
     publishers: dict[str, str],
-    expected: dict[str, dt.date | None] | None = None,
+    status: dict[str, SeriesStatus] | None = None,
+    today: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """The open claims with a value-of-information entry, by expected change (largest first).
 
-    `claims`: the site's `ClaimView`s; `expected`: the date each indicator's next figure is
-    expected (absent: the period alone is shown)."""
+    `claims`: the site's `ClaimView`s; `status`: each indicator's staleness, whose publication
+    lag dates the next figure (absent: the period alone is shown)."""
     rows = []
     for v in claims:
         c = v.claim
@@ -214,7 +217,9 @@ def watch_rows(
         entry = claim_entry(summaries.get(c.indicator), c.id)
         if entry is None:
             continue
-        when = (expected or {}).get(c.indicator)
+        st = (status or {}).get(c.indicator)
+        end = dt.date.fromisoformat(entry["next"]["period_end"])
+        when, late = expected_figure(end, st.lag_days if st else None, today or end)
         rows.append(
             {
                 "v": v,
@@ -226,6 +231,8 @@ def watch_rows(
                 "period": period_text(entry["next"]["period_start"], entry["next"]["period_end"]),
                 "settles": bool(entry["next"].get("settles")),
                 "expected": when.isoformat() if when else "",
+                "late": late,
+                "lag_basis": st.lag_basis if st else "",
                 "sentences": voi_sentences(entry, v.indicator, publishers),
                 "as_of": (summaries.get(c.indicator) or {}).get("as_of", ""),
             }

@@ -3,8 +3,8 @@
 Measures, on the shipped registry (no fitting; the tracked trajectories and history):
 - the site built by `chipcast report` in a fresh clone (no chart cache): wall and CPU seconds;
 - the same clone rebuilt after one new figure (the chart cache warm): wall and CPU seconds;
-- the charts alone: every chart of the site specified (Altair) and drawn by vl-convert on one
-  and on two threads, and drawn again from the cache;
+- the charts alone: every chart of the site specified (Vega-Lite dicts) and drawn by vl-convert
+  in one process and shared with a second one, and drawn again from the cache;
 - candidate B, matplotlib, for the same charts: a fan with three bands, a median line and the
   figures as points, written as SVG (the cost the hand plotter was written to avoid);
 - page weights: the HTML pages and the chart files.

@@ -437,7 +437,10 @@ def test_claim_and_indicator_pages(built: tuple[Path, float], site_root: Path) -
     stale = (site / "indicators" / "tariff_rate.html").read_text()
     assert "stale" in stale and "kernel died &lt;b&gt;x&lt;/b&gt;" in stale
     resolved = (site / "claims" / "share-2023-above-15.html").read_text()
-    assert "resolved: true" in resolved and "idc reported 0.21" in resolved
+    assert (
+        "resolved: true" in resolved
+        and "IDC reported 21% for the period ending 2023-12-31" in resolved
+    )
 
 
 def test_scoreboard_and_runs(built: tuple[Path, float], site_root: Path) -> None:

@@ -26,6 +26,7 @@ import pandas as pd
 from chipcast.evaluate.resolution import Resolution
 from chipcast.registry import Registry
 from chipcast.report.formats import fmt_prob, ind_value, obs_text
+from chipcast.report.views import resolution_note
 
 MOVE_POINTS = 0.05  # a probability moving this much (5 percentage points) is a change
 MOVE_WIDTH = 0.10  # a median moving this share of its previous 80% interval's width is one
@@ -93,6 +94,7 @@ def change_log(
     out: list[Change] = []
     previous: str | None = None
     resolved_at: dict[str, str] = {}
+    publishers = {s.id: s.publisher for s in reg.sources.values()}
     for run in runs:
         rows = history[history["run_id"].astype(str) == run].sort_values("issued_on")
         rows = rows.groupby("claim_id", sort=False).tail(1)  # a claim's newest forecast of the run
@@ -144,6 +146,8 @@ def change_log(
             if res.resolved_on <= run_time(run).date() or run == runs[-1]:
                 resolved_at[cid] = run
                 c = reg.claims[cid]
+                ind = reg.indicators.get(c.indicator) if c.indicator else None
+                note = resolution_note(res, ind, publishers)
                 out.append(
                     Change(
                         "resolved",
@@ -151,7 +155,7 @@ def change_log(
                         run,
                         previous,
                         run_time(run),
-                        f"Resolved on {res.resolved_on}: {c.statement} {res.note}".strip(),
+                        f"Resolved on {res.resolved_on}: {c.statement} {note}".strip(),
                     )
                 )
         previous = run

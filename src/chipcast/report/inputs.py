@@ -23,7 +23,7 @@ from chipcast.paths import Paths
 from chipcast.registry import Registry
 from chipcast.report.changes import Change, change_log
 from chipcast.report.notebooks import executed_notebooks
-from chipcast.report.views import ClaimView, claim_view
+from chipcast.report.views import ClaimView, claim_view, resolution_note
 from chipcast.store import (
     read_backtest,
     read_backtest_detail,
@@ -173,6 +173,7 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         ind = reg.indicators.get(c.indicator) if c.indicator else None
         h = history[history["claim_id"] == c.id] if not history.empty else history
         v = claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
+        v.row["note"] = resolution_note(inputs.resolutions[c.id], ind, inputs.publishers)
         v.series_overdue = late.get(c.indicator) if c.indicator else None
         v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
         inputs.claims.append(v)

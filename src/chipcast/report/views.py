@@ -161,6 +161,21 @@ def status_text(res: Resolution, c: Claim, ind: Indicator | None) -> str:
     return "resolved: " + ("true" if out is True else "false" if out is False else "?")
 
 
+def resolution_note(res: Resolution, ind: Indicator | None, publishers: dict[str, str]) -> str:
+    """The resolution's note in readers' words and units: "IDC reported 41% for the period
+    ending 2025-12-31 (published 2026-04-01)", not the raw figure (0.41) the note records."""
+    obs = res.observation
+    if res.status != "resolved" or not obs or res.value is None or ind is None:
+        return res.note
+    src = str(obs.get("source", ""))
+    text = (
+        f"{publishers.get(src, src)} reported {ind_value(res.value, ind)} for the period ending "
+        f"{obs.get('period_end')} (published {obs.get('published')})"
+    )
+    _, sep, rest = res.note.partition("; ")
+    return text + (sep + rest if sep else "")
+
+
 def claim_view(
     c: Claim,
     ind: Indicator | None,

@@ -313,3 +313,30 @@ def test_a_judgment_in_force_on_the_window_is_scored_beside(mini: Path) -> None:
     rows = {r["forecaster"]: r for r in hindcast_claim_scores(c, res, h, judged)}
     assert rows["judgment"]["brier"] == pytest.approx(0.01) and rows["judgment"]["days"] == 366
     assert "judgment" not in {r["forecaster"] for r in hindcast_claim_scores(c, res, h, late)}
+
+
+def test_the_fingerprint_hashes_what_a_hindcast_runs_and_nothing_else(monkeypatch) -> None:
+    from chipcast.pipeline import hindcast as H
+
+    seen: list[str] = []
+    real = H.code_text
+
+    def spy(source: str) -> str:
+        seen.append(source)
+        return real(source)
+
+    H.hindcast_code.cache_clear()
+    monkeypatch.setattr(H, "code_text", spy)
+    H.hindcast_code("share")
+    H.hindcast_code.cache_clear()
+    lib = H.LIBRARY
+    texts = set(seen)
+    for rel in (
+        "models/share.py",
+        "models/base.py",
+        "evaluate/probability.py",
+        "evaluate/baselines.py",
+    ):
+        assert (lib / rel).read_text() in texts
+    for rel in ("evaluate/voi.py", "analysis/indicator.py", "models/growth.py"):
+        assert (lib / rel).read_text() not in texts

@@ -2,8 +2,8 @@
 `forecasts/hindcasts/<claim id>.csv` (what today's model would have said then).
 
 plan:   for every hindcastable claim, its dates (`chipcast.evaluate.hindcast`), grouped by
-        indicator; each (indicator, date) gets a fingerprint of what its rows depend on (model
-        and reference code, the as-of view, the indicator, the horizon, seed, sampler profile,
+        indicator; each (indicator, date) gets a fingerprint of what its rows depend on (model,
+        probability and reference code, `hindcast_code`; the as-of view, the indicator, the horizon, seed, sampler profile,
         stored quantiles, package versions) and each claim's rows add the claim's own terms
 run:    one fit per (indicator, date) that some claim still needs; rows whose fingerprint
         matches are kept as they are (their `computed_on` too)
@@ -16,6 +16,7 @@ refresh that fits an indicator adds that date's rows from its own fit (`rows_fro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import sys
@@ -40,7 +41,7 @@ from chipcast.pipeline.fingerprint import (
     LIBRARY,
     code_text,
     data_fingerprint,
-    model_code,
+    model_files,
     package_versions,
     packages_text,
 )
@@ -49,8 +50,12 @@ from chipcast.registry import Registry
 from chipcast.schema import Claim
 from chipcast.store import QUANTILES, read_hindcasts, write_hindcasts
 
-# The code the reference forecasters' rows run through, beside the model's (`model_code`).
+# The code the reference forecasters' rows run through, beside the model's.
 REFERENCE_MODULES: tuple[str, ...] = ("evaluate/baselines.py", "evaluate/hindcast.py")
+# Of the modules a refresh's fit runs beside models/ (`fingerprint.FORECAST_MODULES`), the ones a
+# hindcast row depends on: not the notebook helper or the fit summary (value of information),
+# which a hindcast never runs, so editing them recomputes no hindcast.
+HINDCAST_MODULES: tuple[str, ...] = ("evaluate/probability.py", "data.py", "schema.py")
 HINDCAST_RUN_ID = "hindcast"
 """`run_id` of rows `chipcast hindcast` computed (a refresh's rows carry its own run id)."""
 
@@ -61,11 +66,16 @@ def _sha(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def reference_code() -> str:
+@functools.cache
+def hindcast_code(family: str) -> str:
+    """Hash of the code a hindcast row of `family` runs: the model family and the shared model
+    code, the claim probability, data and schema modules, and the reference forecasters."""
     h = hashlib.sha256()
-    for rel in REFERENCE_MODULES:
-        h.update(rel.encode())
-        h.update(code_text((LIBRARY / rel).read_text(encoding="utf-8")).encode())
+    files = [f for f in model_files(family) if f.parent.name == "models"]
+    files += [LIBRARY / rel for rel in (*HINDCAST_MODULES, *REFERENCE_MODULES)]
+    for f in files:
+        h.update(str(f.relative_to(LIBRARY)).encode())
+        h.update(code_text(f.read_text(encoding="utf-8")).encode())
     return h.hexdigest()
 
 
@@ -116,8 +126,7 @@ def date_job(
     dfp = data_fingerprint(view)
     fp = _sha(
         {
-            "model": model_code(ind.family),
-            "references": reference_code(),
+            "code": hindcast_code(ind.family),
             "data": dfp,
             "indicator": ind.model_dump(mode="json"),
             "horizon": horizon,

@@ -184,6 +184,7 @@ READER_PAGES = (
     "claims/dom-share-55-2027.html",
     "indicators/dom_share.html",
     "scoreboard.html",
+    "watch.html",
 )
 
 

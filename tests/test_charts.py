@@ -172,3 +172,8 @@ def test_sparkline_escapes_its_title() -> None:
     s = charts.sparkline([0.1, 0.5], XSS)
     assert XSS not in s and "<polyline" in s
     assert charts.sparkline([], "x") == ""
+
+
+def test_a_large_batch_is_shared_with_a_helper_process() -> None:
+    specs = [charts.pit_histogram([i / 20]).to_dict() for i in range(svg.PARALLEL_FROM)]
+    assert svg.draw_all(specs, workers=2) == svg.draw_all(specs, workers=1)

@@ -256,6 +256,7 @@ def test_site_shows_what_would_move_it_watch_list_and_offsets(mini: Path) -> Non
     assert "What would move it" in claim
     assert "If IDC's 2025 figure comes in below" in claim and "P(claim) passes 50%" in claim
     assert "falls to" in claim and "rises to" in claim
+    assert "IDC's 2025 figure is expected about 2026-03-15." in claim
     watch = read("watch.html")
     assert 'href="claims/dom-share-55-2027.html"' in watch and "IDC's 2025 figure" in watch
     # IDC's 2025 figure is expected at its period's end plus IDC's observed lag (74 days)

@@ -128,6 +128,14 @@ def _coverage(row: pd.Series, y: float) -> dict[str, float]:
     return out
 
 
+def common_window_start(frames: list[pd.DataFrame], made_on: dt.date) -> pd.Timestamp:
+    """The common window's rule, for the history's scores and the hindcasts' alike: it opens on
+    the latest first forecast among the forecasters (`issued_on` of each frame), never before
+    the claim was made, so nobody is scored on days another forecaster sat out."""
+    firsts = [pd.Timestamp(f["issued_on"].min()).normalize() for f in frames if len(f)]
+    return max([pd.Timestamp(made_on), *firsts])
+
+
 def _common_window(rows: list[dict[str, object]], res: Resolution, claim: Claim) -> None:
     """Add each row's scores on the window every forecaster of the claim covers: from the
     latest first forecast (not before the claim was made) until the claim closed."""
@@ -136,8 +144,7 @@ def _common_window(rows: list[dict[str, object]], res: Resolution, claim: Claim)
         for r in rows:
             r.pop("_forecasts", None)
         return
-    firsts = [pd.Timestamp(f["issued_on"].min()).normalize() for f in frames]  # type: ignore[union-attr]
-    start = max([pd.Timestamp(claim.made_on), *firsts])
+    start = common_window_start(frames, claim.made_on)  # type: ignore[arg-type]
     for r in rows:
         fc = r.pop("_forecasts")
         if not len(fc):  # type: ignore[arg-type]
@@ -459,8 +466,7 @@ def hindcast_claim_scores(
     per = {f: df for f, df in per.items() if len(df)}
     if "model" not in per:
         return []
-    start = max(df["issued_on"].min() for df in per.values())
-    start = max(start, pd.Timestamp(claim.made_on))
+    start = common_window_start(list(per.values()), claim.made_on)
     if start >= end:
         return []
     base = {

@@ -16,7 +16,6 @@ from chipcast.evaluate.probability import (
     indicator_seed,
     judgment_forecast,
 )
-from chipcast.evaluate.resolution import resolve
 from chipcast.evaluate.voi import indicator_summary
 from chipcast.models.base import Trajectory
 from chipcast.pipeline.fingerprint import packages_text
@@ -98,8 +97,8 @@ def _judgment_key(row: dict[str, object] | object) -> tuple[float | None, ...]:
 
 
 def judgment_rows(reg: Registry, run_id: str, today: dt.date) -> list[dict[str, object]]:
-    """The researchers' judgments: a new row for each open or overdue claim whose judgment is
-    new or was edited since its last judgment row (old rows are never rewritten).
+    """The researchers' judgments: a new row for each open claim whose judgment is new or was
+    edited since its last judgment row (old rows are never rewritten).
 
     An event's first judgment counts from the day the claim was made (as before); a threshold
     or value claim's from its `judged_on` date, which must have come (a judgment dated after
@@ -115,11 +114,9 @@ def judgment_rows(reg: Registry, run_id: str, today: dt.date) -> list[dict[str, 
     rows = []
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         f = judgment_forecast(c)
-        if f is None or c.status in ("resolved", "annulled", "not_checkable"):
-            continue
-        if c.made_on > today:  # not made yet, as of `today`
-            continue
-        if resolve(c, reg.observations, today).status not in ("open", "overdue"):
+        # the claims a model row is issued for (`forecast_rows`): open in their file, made by
+        # `today`; a row issued after the claim settled is never scored
+        if f is None or c.status != "open" or c.made_on > today:
             continue
         row = history_row(f, run_id, "", c.indicator)
         previous = last.get(c.id)

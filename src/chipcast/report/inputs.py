@@ -21,6 +21,7 @@ from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores, hindcast_s
 from chipcast.evaluate.staleness import SeriesStatus, overdue_days, status_table
 from chipcast.paths import Paths
 from chipcast.registry import Registry
+from chipcast.report.changes import Change, change_log
 from chipcast.report.notebooks import executed_notebooks
 from chipcast.report.views import ClaimView, claim_view
 from chipcast.store import (
@@ -56,6 +57,7 @@ class SiteInputs:
     hindcasts: pd.DataFrame = field(default_factory=pd.DataFrame)  # forecasts/hindcasts/
     hindcast_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     claims: list[ClaimView] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # newest refresh first
     status: list[SeriesStatus] = field(default_factory=list)  # staleness, latest first
     # each indicator's fit summary (source offsets, value of information), None when absent
     summaries: dict[str, dict[str, Any] | None] = field(default_factory=dict)
@@ -174,4 +176,5 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         v.series_overdue = late.get(c.indicator) if c.indicator else None
         v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
         inputs.claims.append(v)
+    inputs.changes = change_log(reg, history, inputs.resolutions)
     return inputs

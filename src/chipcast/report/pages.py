@@ -1,8 +1,8 @@
 """The site's pages, each rendered from the collected inputs with one jinja2 template.
 
-Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html and
-status.html. Every string from YAML or CSV goes through jinja2's autoescaping; charts are specified by
-`chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
+Pages: index.html, claims/<id>.html, indicators/<id>.html, scoreboard.html, runs.html,
+status.html, watch.html and methodology.html. Every string from YAML or CSV goes through
+jinja2's autoescaping; charts are specified by `chipcast.report.charts`, drawn to SVG by `chipcast.report.svg` (Vega escapes their text), shown
 inline and written beside their pages as standalone files (claims/<id>.fan.svg, …).
 """
 
@@ -31,6 +31,7 @@ from chipcast.evaluate.scoreboard import (
     track_record,
 )
 from chipcast.report import charts, svg, watch
+from chipcast.report.changes import latest, run_time
 from chipcast.report.formats import (
     OPERATOR_TEXT,
     fmt_date,
@@ -78,6 +79,7 @@ def environment(inp: SiteInputs) -> jinja2.Environment:
         url=safe_url,
         ind_value=ind_value,
         obs_text=obs_text,
+        run_when=lambda r: run_time(str(r)).strftime("%Y-%m-%d %H:%M UTC") if r else "–",
     )
     env.globals.update(today=inp.today, OPERATOR_TEXT=OPERATOR_TEXT, csp=CSP)
     return env
@@ -109,8 +111,11 @@ class Pages:
     then shows its charts inline and links the files.
     """
 
-    def __init__(self, inp: SiteInputs, out: Path) -> None:
+    def __init__(
+        self, inp: SiteInputs, out: Path, downloads: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.inp, self.out = inp, out
+        self.downloads = downloads or {}  # claim id -> {"history": path stem, "trajectory": …}
         self.env = environment(inp)
         self.hdr = header(inp)
         self.reliability = reliability(inp.history, inp.reg, inp.today)
@@ -135,6 +140,7 @@ class Pages:
             self.render_indicator(ind, nb_pages)
         self.render_scoreboard()
         self.render_runs(nb_pages)
+        self.write("methodology.html", "methodology.html")
         self.render_status()
         self.render_watch()
 
@@ -220,6 +226,7 @@ class Pages:
     # -- pages -------------------------------------------------------------------------------
 
     def render_index(self) -> None:
+        run, before, changes = latest(self.inp.changes, self.inp.history)
         tags = sorted({t for v in self.inp.claims for t in v.claim.tags})
         statuses = [
             s for s in STATUS_ORDER if any(v.resolution.status == s for v in self.inp.claims)
@@ -232,6 +239,10 @@ class Pages:
             statuses=statuses,
             status_order=STATUS_ORDER,
             publishers=self.inp.publishers,
+            latest_run=run,
+            previous_run=before,
+            latest_changes=changes,
+            statements={v.claim.id: v.claim.statement for v in self.inp.claims},
         )
 
     def render_claim(self, v: ClaimView, nb_pages: dict[str, str]) -> None:
@@ -274,6 +285,8 @@ class Pages:
             notebook=nb_pages.get(c.indicator or ""),
             meta=meta,
             history_rows=list(reversed(v.history.to_dict("records")))[:30],
+            changes=[ch for ch in self.inp.changes if ch.claim_id == c.id],
+            downloads=self.downloads.get(c.id, {}),
             scores_note=self.inp.scores_note,
             voi=self.claim_voi(v),
         )
@@ -371,17 +384,18 @@ class Pages:
 
     def claim_voi(self, v: ClaimView) -> dict[str, Any] | None:
         """What the claim page says would move the claim (None: nothing to say)."""
-        c = v.claim
-        if not c.indicator or v.resolution.status not in ("open", "overdue"):
+        status = {s.indicator: s for s in self.inp.status}
+        rows = watch.watch_rows(
+            [v], self.inp.summaries, self.inp.publishers, status, self.inp.today
+        )
+        if not rows:
             return None
-        summary = self.inp.summaries.get(c.indicator)
-        entry = watch.claim_entry(summary, c.id)
-        if entry is None:
-            return None
+        r = rows[0]
+        when = watch.when_sentence(r)
         return {
-            "entry": entry,
-            "sentences": watch.voi_sentences(entry, v.indicator, self.inp.publishers),
-            "as_of": (summary or {}).get("as_of", ""),
+            "entry": r["entry"],
+            "sentences": [*r["sentences"], *([when] if when else [])],
+            "as_of": r["as_of"],
         }
 
     def offsets_view(self, ind: Indicator) -> dict[str, Any]:

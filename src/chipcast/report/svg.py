@@ -4,7 +4,7 @@ vl-convert (Vega and Vega-Lite compiled into a Rust library with its own JavaScr
 turns a chart's Vega-Lite spec into SVG with no browser, no network and no JavaScript in the
 result. A render costs ~0.1 CPU s (measured: benchmarks/charts.py), so each SVG is kept under `.chipcast/charts/`
 keyed by a hash of its spec and the renderer's version: a rebuild redraws only the charts
-whose data changed, and a large batch still to draw is split across two processes.
+whose data changed, and a large batch still to draw is shared with a second process.
 """
 
 from __future__ import annotations
@@ -86,21 +86,38 @@ def _draw(specs: list[dict[str, Any]]) -> list[str]:
 
 def draw_all(specs: list[dict[str, Any]], workers: int = WORKERS) -> list[str]:
     """Every spec as SVG, in order. vl-convert draws one chart at a time per process (a thread
-    pool gains ~20%), so a larger batch is split across `workers` processes (spawned: its
-    JavaScript engine runs threads, which do not survive a fork)."""
-    if workers <= 1 or len(specs) < PARALLEL_FROM:
+    pool gains ~20%), so a large batch is shared with `workers - 1` helper processes, each a
+    bare `python -m chipcast.report.svg` (it imports nothing of the site) fed JSON on stdin."""
+    n = min(max(1, workers), len(specs))
+    if n <= 1 or len(specs) < PARALLEL_FROM:
         return _draw(specs)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    import subprocess
+    import sys
 
-    n = min(workers, len(specs))
     batches = [specs[i::n] for i in range(n)]
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        drawn = list(pool.map(_draw, batches))
-    out: list[str] = [""] * len(specs)
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "chipcast.report.svg"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        for _ in batches[1:]
+    ]
+    for proc, batch in zip(helpers, batches[1:], strict=True):
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(batch).encode())
+        proc.stdin.close()
+    drawn = [_draw(batches[0])]
+    for proc in helpers:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            raise RuntimeError(f"a chart-drawing process failed (exit {proc.returncode})")
+        drawn.append(json.loads(out))
+    result: list[str] = [""] * len(specs)
     for i, batch in enumerate(drawn):
-        out[i::n] = batch
-    return out
+        result[i::n] = batch
+    return result
 
 
 def render(
@@ -163,3 +180,9 @@ def notebook_bundle(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
         "image/svg+xml": to_svg(spec),
         "text/plain": f"<chart: {_title_text(spec)}>",
     }
+
+
+if __name__ == "__main__":  # a helper process of `draw_all`: specs in on stdin, SVGs out
+    import sys
+
+    sys.stdout.write(json.dumps(_draw(json.loads(sys.stdin.buffer.read()))))

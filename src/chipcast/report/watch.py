@@ -198,6 +198,14 @@ def claim_entry(summary: dict[str, Any] | None, claim_id: str) -> dict[str, Any]
     return next((c for c in summary.get("claims") or [] if c.get("claim_id") == claim_id), None)
 
 
+def when_sentence(row: dict[str, Any]) -> str:
+    """ "IDC's 2025 figure is expected about 2026-03-15 (10 days late)." ('' when undated)."""
+    if not row.get("expected"):
+        return ""
+    late = f" ({row['late']} days late)" if row.get("late") else ""
+    return f"{row['figure']} is expected about {row['expected']}{late}."
+
+
 def watch_rows(
     claims: list[Any],
     summaries: dict[str, dict[str, Any] | None],

@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=Path, default=SAMPLE)
     ap.add_argument("--out", type=Path, default=None, help="write every scored row (CSV)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="start no new economy after this many minutes (a prefix of the fixed sample)",
+    )
     args = ap.parse_args(argv)
 
     from chipcast.evaluate import skill as SK
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print("note: relative CRPS needs naive and ets among --models", file=sys.stderr)
 
     t0 = time.perf_counter()
+    t0_mono = time.monotonic()
     frames = []
     summaries = {}
     for half in halves:
@@ -110,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             part = part[part["economy"].isin(keep)]
         tasks = SK.tasks_from_sample(gdp, part, HISTORIES, HORIZONS)
         say = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
-        scores = SK.run_tasks(tasks, forecasters, N_SAMPLES, SEED, say)
+        deadline = None if args.minutes is None else t0_mono + 60 * args.minutes
+        scores = SK.run_tasks(tasks, forecasters, N_SAMPLES, SEED, say, deadline)
         frames.append(scores)
         summary = SK.summarise(scores, seed=SEED)
         summaries[half] = summary
-        print(f"\n{half} half: {part['economy'].nunique()} economies, {len(tasks)} series")
+        n_series = scores.groupby(["economy", "origin", "history"]).ngroups
+        print(f"\n{half} half: {scores['economy'].nunique()} economies, {n_series} series")
         print(SK.format_table(summary))
         if growth_fc is not None:
             diag = [

@@ -218,3 +218,22 @@ def test_skill_script_growth_tiny():
     keys = [kv.split("=")[0] for kv in last.split()]
     assert keys == ["series", "crps_rel_naive", "crps_rel_ets", "cov80", "cov80_lo", "cov80_hi"]
     assert last.startswith("series=4 ")
+
+
+def test_run_tasks_stops_at_economy_boundaries_after_the_deadline():
+    import time
+
+    a, b = toy_task(6), toy_task(10)
+    c = SK.Task("YYY", 2000, a.years, a.values, a.actual, "test")
+    calls = []
+
+    def fc(task, n, seed):
+        calls.append(task.economy)
+        return np.repeat(task.actual[None, :], n, axis=0)
+
+    scores = SK.run_tasks([a, b, c], {"naive": fc}, 10, 1, deadline=time.monotonic() + 3600)
+    assert scores.groupby(["economy", "history"]).ngroups == 3
+    calls.clear()
+    with pytest.raises(ValueError, match="deadline"):
+        SK.run_tasks([a, b, c], {"naive": fc}, 10, 1, deadline=time.monotonic() - 1)
+    assert calls == []

@@ -412,12 +412,24 @@ def run_tasks(
     n_samples: int,
     seed: int,
     progress: Callable[[str], None] | None = None,
+    deadline: float | None = None,
 ) -> pd.DataFrame:
-    """Score every forecaster on every task (same seed per task for all forecasters)."""
+    """Score every forecaster on every task (same seed per task for all forecasters). With a
+    `deadline` (a `time.monotonic()` value), no new economy is started after it: the result is
+    the sample's first economies, whole (the order is the sample's, fixed before scoring)."""
+    import time
+
     frames = []
     for k, task in enumerate(tasks):
+        new_economy = k == 0 or task.economy != tasks[k - 1].economy
+        if deadline is not None and new_economy and time.monotonic() > deadline:
+            if progress is not None:
+                progress(f"deadline: stopped before {task.economy} ({k} of {len(tasks)} tasks)")
+            break
         for name, fc in forecasters.items():
             frames.append(score_task(task, name, fc(task, n_samples, seed + k)))
         if progress is not None:
             progress(f"{k + 1}/{len(tasks)} {task.economy} {task.origin} h{task.history}")
+    if not frames:
+        raise ValueError("no task was scored before the deadline")
     return pd.concat(frames, ignore_index=True)

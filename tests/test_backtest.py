@@ -42,6 +42,17 @@ def test_origins_see_only_what_was_public(mini: Path) -> None:
     assert not ((o.targets["source"] == "idc") & (o.targets["period_end"] == "2024-12-31")).any()
 
 
+def test_an_old_figure_published_late_is_not_a_target(mini: Path) -> None:
+    """huawei_910c_yield's shape: a 2024-09-30 figure first published after two later ones is
+    a backcast at their origin (the model's grid starts at the first public figure)."""
+    csv = mini / "data" / "observations" / "dom_share.csv"
+    with csv.open("a") as f:
+        f.write("2020-12-31,,0.10,bernstein,2025-08-01,,,,,an old year published late\n")
+    obs = load(mini).indicator_observations("dom_share")
+    for o in origins_for(obs):
+        assert (o.targets["period_end"] >= pd.Timestamp("2021-12-31")).all(), o.date
+
+
 def test_summary_relative_to_naive_on_common_targets() -> None:
     scores = pd.DataFrame(
         {

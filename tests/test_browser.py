@@ -176,3 +176,55 @@ def test_site_in_chromium(browser, mini: Path) -> None:  # noqa: ANN001
     page.screenshot(path=str(ARTIFACTS / "claim.png"), full_page=True)
     assert (ARTIFACTS / "index.png").stat().st_size > 10_000
     page.close()
+
+
+WIDTHS = (1280, 390)  # a laptop and a phone
+READER_PAGES = (
+    "index.html",
+    "claims/dom-share-55-2027.html",
+    "indicators/dom_share.html",
+    "scoreboard.html",
+    "watch.html",
+)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_read_at_a_laptops_and_a_phones_width(browser, mini: Path, width: int) -> None:  # noqa: ANN001
+    """The index, a claim page, an indicator page and the scoreboard at 1280 and 390 px: no page
+    is wider than the window (tables scroll in their own box), every chart fits its container
+    with its title whole and its SVG file linked, every page carries the Content-Security-Policy,
+    and none logs an error or a policy violation."""
+    write_synthetic(mini)
+    index = build_site(mini, TODAY, run_id=RUN_NEW)
+    site = index.parent
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    v = Visit(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for rel in READER_PAGES:
+        v.open(site / rel)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{rel} is {wide} px wide at {width} px"
+        csp = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+        assert csp and "script-src 'self'" in csp and "unsafe-inline" not in csp, rel
+        charts = page.eval_on_selector_all(
+            "svg.chart",
+            """els => els.map(e => ({w: e.getBoundingClientRect().width,
+                                   box: e.parentElement.getBoundingClientRect().width,
+                                   title: e.querySelector('title')?.textContent || ''}))""",
+        )
+        if rel.startswith(("claims/", "indicators/")):
+            assert charts, f"no chart on {rel}"
+        for c in charts:
+            assert c["w"] <= c["box"] + 0.5, (rel, width, c)
+            assert c["w"] > 0.8 * min(c["box"], 600), (rel, width, c)  # fills the column
+            assert c["title"] and not c["title"].endswith("…"), (rel, c)
+        links = page.eval_on_selector_all(
+            "figcaption a[href$='.svg']", "as => as.map(a => a.getAttribute('href'))"
+        )
+        assert len(links) == len(charts), (rel, links)
+        for href in links:
+            assert (site / rel).parent.joinpath(href).is_file(), href
+        name = rel.split("/")[0].removesuffix(".html").rstrip("s")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+    assert v.errors == [] and v.remote == [], (v.errors, v.remote)
+    page.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from chipcast.pipeline import execute as E
-from chipcast.pipeline.execute import Job, assign, compile_group
+from chipcast.pipeline.execute import assign, compile_group
+from chipcast.pipeline.kernel import Job
 
 
 def _job(i: str, group: str) -> Job:

@@ -72,7 +72,13 @@ def test_cold_warm_incremental(proj: Path, capsys) -> None:
     # open claims with a model (dom-share-55-2027; acme and xss are not open by today) + the event judgment
     assert set(rows["claim_id"]) >= {"dom-share-55-2027", "rule-replacement"}
     assert (proj / "forecasts/trajectories/dom_share.csv").exists()
+    # the fit's summary beside it: dom-share-55-2027 against IDC's next figure (a fake fit:
+    # no source offsets)
+    summary = json.loads((proj / "forecasts/trajectories/dom_share.summary.json").read_text())
+    assert [c["claim_id"] for c in summary["claims"]] == ["dom-share-55-2027"]
+    assert summary["claims"][0]["next"]["source"] == "idc" and summary["sources"] == []
     assert (proj / "reports/site/index.html").exists()
+    assert (proj / "reports/site/watch.html").exists()
 
     # warm: nothing new -> no job runs, nothing is written
     before = tracked(proj)
@@ -125,6 +131,13 @@ def test_only_and_force(proj: Path) -> None:
     }
     assert refresh(proj, "--force", "--only", "tariff_rate") == 0
     assert statuses(last_run(proj))["tariff_rate"] == "ran"
+
+
+def test_only_with_an_unknown_id_is_bad_usage_and_writes_nothing(proj: Path, capsys) -> None:
+    before = snapshot(proj)
+    assert refresh(proj, "--only", "no-such-thing") == 2
+    assert "--only no-such-thing: neither an indicator nor a claim" in capsys.readouterr().err
+    assert snapshot(proj) == before
 
 
 def test_as_of_reproduces_an_earlier_forecast_and_leaves_history(proj: Path) -> None:
@@ -286,7 +299,7 @@ def test_invalid_data_exits_2_and_writes_nothing(proj: Path) -> None:
 def test_a_warm_kernel_talks_over_private_ipc_sockets(tmp_path: Path) -> None:
     """No TCP ports to collide on or to expose: the kernel's sockets live in a private directory
     that goes when the kernel does."""
-    from chipcast.pipeline.execute import KernelSlot
+    from chipcast.pipeline.kernel import KernelSlot
 
     slot = KernelSlot(str(tmp_path))
     try:

@@ -26,6 +26,40 @@ XSS = "<script>alert(1)</script>"
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
 
+def _iv(median: float, lo: float, hi: float) -> dict[str, float]:
+    return {"median": median, "lo": lo, "hi": hi}
+
+
+SUMMARY = {
+    "version": 1,
+    "indicator": "dom_share",
+    "family": "share",
+    "model_version": "1.0",
+    "as_of": "2025-08-01",
+    "seed": 7,
+    "samples": 4000,
+    "effect": "difference",
+    "at_period": "2024-12-31",
+    "latent_at": _iv(0.3, 0.27, 0.33),
+    "sources": [
+        {"source": "idc", "figures": 5, "reference": False, "offset": _iv(0.02, -0.01, 0.05),
+         "noise": _iv(0.02, 0.01, 0.04), "offset_link": _iv(0.1, -0.05, 0.25),
+         "noise_link": _iv(0.1, 0.05, 0.2)},
+        {"source": "bernstein", "figures": 2, "reference": False,
+         "offset": _iv(-0.04, -0.07, -0.01), "noise": _iv(0.02, 0.01, 0.04),
+         "offset_link": _iv(-0.2, -0.35, -0.05), "noise_link": _iv(0.1, 0.05, 0.2)},
+    ],
+    "claims": [
+        {"claim_id": "dom-share-55-2027", "probability": 0.42, "p_lower": 0.12,
+         "p_middle": 0.4, "p_upper": 0.74, "tercile_edges": [0.33, 0.38],
+         "interval": [0.28, 0.44], "crossing": 0.36, "crossing_note": "",
+         "expected_change": 0.22, "increasing": True,
+         "next": {"source": "idc", "period_start": "2025-01-01", "period_end": "2025-12-31",
+                  "settles": False}},
+    ],
+}  # fmt: skip
+
+
 def _quantiles(mid: float, sd: float) -> dict[str, float]:
     return {q: mid + z * sd for q, z in zip(Q, Z, strict=True)}
 
@@ -128,6 +162,8 @@ def write_synthetic(root: Path, notebook: bool = True) -> None:
         },
     }
     (traj / "dom_share.json").write_text(json.dumps(meta))
+    # the fit's summary (docs/outputs.md): who runs hot, and what would move dom-share-55-2027
+    (traj / "dom_share.summary.json").write_text(json.dumps(SUMMARY))
     rows = []
     for i, pe in enumerate(pd.date_range("2023-03-31", "2026-12-31", freq="QE")):
         rows.append(
@@ -346,7 +382,7 @@ def test_index_shows_forecasts_changes_and_freshness(
     )  # now, change, sparkline, claimant
     value_row = re.search(r'<tr data-id="acme-revenue-2025q2".*?</tr>', html, re.S).group(0)
     assert "290 RMB mn [265–315]" in value_row
-    assert "(judgment)" in re.search(r'<tr data-id="rule-replacement".*?</tr>', html, re.S).group(0)
+    assert "researcher" in re.search(r'<tr data-id="rule-replacement".*?</tr>', html, re.S).group(0)
     assert "resolved: true" in re.search(
         r'<tr data-id="share-2023-above-15".*?</tr>', html, re.S
     ).group(0)
@@ -393,6 +429,10 @@ def test_claim_and_indicator_pages(built: tuple[Path, float], site_root: Path) -
     ind = (site / "indicators" / "dom_share.html").read_text()
     assert "&gt;30%" in ind and "(lower bound)" in ind and "estimated" in ind
     assert "rhat max" in ind and "&lt;note&gt;" in ind
+    assert "Bernstein reports 4 points (−7 to −1) below the latent share" in ind
+    assert "If IDC&#39;s 2025 figure comes in below 33%, P(claim) falls to 12%" in claim
+    watch = (site / "watch.html").read_text()
+    assert "IDC&#39;s 2025 figure" in watch and "22 points" in watch
     assert "period end" in ind and "share (%)</text>" in ind  # axis labels with the display unit
     stale = (site / "indicators" / "tariff_rate.html").read_text()
     assert "stale" in stale and "kernel died &lt;b&gt;x&lt;/b&gt;" in stale
@@ -490,3 +530,34 @@ def test_offline_html_strips_active_content() -> None:
     )
     assert '<a href="https://ok" rel="noopener noreferrer">ok</a>' in out
     assert "javascript" not in offline_html('<a href="javascript:alert(1)">x</a>')
+
+
+def test_status_page_and_overdue_series_are_marked(
+    built: tuple[Path, float], site_root: Path
+) -> None:
+    """Acme reports 20 days after each quarter: its 2025Q2 figure was expected on 2025-07-20,
+    so on 2025-09-01 the series is 43 days overdue, and its claim says so."""
+    site = site_root / "reports" / "site"
+    status = (site / "status.html").read_text()
+    row = re.search(r'<tr data-state="overdue">.*?</tr>', status, re.S).group(0)
+    assert "acme_revenue" in row and "2025-07-20" in row and ">43<" in row
+    assert "acme-revenue-2025q2" in row
+    index = built[0].read_text()
+    assert "1 of 3 series overdue" in index
+    claim_row = re.search(r'<tr data-id="acme-revenue-2025q2".*?</tr>', index, re.S).group(0)
+    assert "series overdue" in claim_row
+    assert "series overdue" not in re.search(
+        r'<tr data-id="dom-share-55-2027".*?</tr>', index, re.S
+    ).group(0)
+    page = (site / "claims" / "acme-revenue-2025q2.html").read_text()
+    assert "43 day(s) overdue" in page
+    ind = (site / "indicators" / "acme_revenue.html").read_text()
+    assert "expected by 2025-07-20" in ind and "observed" in ind
+
+
+def test_scoreboard_compares_forecasters_on_the_common_window(
+    built: tuple[Path, float], site_root: Path
+) -> None:
+    html = (site_root / "reports" / "site" / "scoreboard.html").read_text()
+    table = re.search(r'<table class="data" id="common-window">.*?</table>', html, re.S).group(0)
+    assert "model" in table and "claimant" in table and "n (claims)" in table

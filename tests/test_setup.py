@@ -96,3 +96,27 @@ def test_ci_runs_the_readmes_test_command() -> None:
     steps = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
     assert any(".ci/run" in s for s in steps)
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_lock_file_pins_every_direct_requirement_within_its_range() -> None:
+    """pyproject.toml, environment.yml and requirements.lock name the same packages: each
+    direct requirement is pinned in the lock at a version its range allows."""
+    pins = {}
+    for ln in (REPO / "requirements.lock").read_text().splitlines():
+        if ln.strip() and not ln.startswith("#"):
+            name, _, version = ln.split(";")[0].strip().partition("==")
+            pins[re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()] = version
+    for name, spec in _pyproject_requirements().items():
+        key = re.sub(r"[-_.]+", "-", name)
+        assert key in pins, f"{name} is not pinned in requirements.lock"
+        assert Requirement(f"{key}{spec}").specifier.contains(pins[key], prereleases=True), (
+            f"requirements.lock pins {name}=={pins[key]}, outside {spec}"
+        )
+
+
+def test_charts_stack_is_declared() -> None:
+    """The one chart implementation (Vega-Lite specs drawn to SVG by vl-convert) is a direct
+    dependency with a pinned major; matplotlib, which draws nothing of ours, is not."""
+    reqs = _pyproject_requirements()
+    assert reqs["vl-convert-python"] == "<2,>=1.7"
+    assert "matplotlib" not in reqs

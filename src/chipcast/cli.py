@@ -171,6 +171,18 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if gated else EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from chipcast.evaluate.staleness import format_status, status_table
+
+    reg = _load(args)
+    today = _today(args)
+    table = status_table(reg, today)
+    print(format_status(table))
+    n = sum(s.state == "overdue" for s in table)
+    print(f"{len(table)} series, {n} overdue, as of {today}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from chipcast.evaluate.backtest import (
         SUMMARY_COLUMNS,
@@ -205,6 +217,38 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hindcast(args: argparse.Namespace) -> int:
+    from chipcast.evaluate.hindcast import hindcastable
+    from chipcast.pipeline.hindcast import print_progress, run_hindcasts
+
+    reg = _load(args)
+    unknown = [c for c in args.claims if c not in reg.claims]
+    if unknown:
+        raise UsageError(f"unknown claim id(s): {', '.join(unknown)}")
+    not_modelled = [c for c in args.claims if not hindcastable(reg, reg.claims[c])]
+    if not_modelled:
+        raise UsageError(
+            f"not a threshold or value claim on a modelled indicator: {', '.join(not_modelled)}"
+        )
+    started = time.perf_counter()
+    result = run_hindcasts(
+        reg,
+        _today(args),
+        claim_ids=args.claims or None,
+        seed=args.seed,
+        profile=args.profile,
+        progress=None if args.no_progress else print_progress,
+    )
+    for path in result.written:
+        print(f"wrote {reg.paths.rel(path)}")
+    for g in result.gated:
+        print(f"GATED {g}: the fit failed the convergence checks; its rows say so", file=sys.stderr)
+    print(result.summary(), file=sys.stderr)
+    if result.fits:
+        print(f"hindcast: {_run_time(started)}", file=sys.stderr)
+    return EXIT_PARTIAL if result.gated else EXIT_OK
+
+
 def _run_time(started: float) -> str:
     """Seconds since `started`, with the compiled-model cache's counters of this process."""
     from chipcast.models import compile_stats
@@ -217,6 +261,7 @@ def _run_time(started: float) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from chipcast.pipeline.plan import UnknownSelection
     from chipcast.pipeline.refresh import RefreshOptions, refresh
 
     opts = RefreshOptions(
@@ -232,7 +277,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress=not args.no_progress,
     )
-    return refresh(args.root, opts)
+    try:
+        return refresh(args.root, opts)
+    except UnknownSelection as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -397,6 +445,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("claims", nargs="*", help="claim ids (default: all)")
     _model_flags(p)
 
+    add(
+        "status",
+        cmd_status,
+        "which series are late: last figure, next expected, current/due/overdue, claims waiting",
+        "chipcast status --today 2026-12-03",
+    )
+
     p = add(
         "backtest",
         cmd_backtest,
@@ -412,6 +467,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-origins", type=int, default=None, help="at most this many origins per indicator"
     )
+    _model_flags(p)
+
+    p = add(
+        "hindcast",
+        cmd_hindcast,
+        "what today's model would have said about each claim on each date its data changed "
+        "(forecasts/hindcasts/); recomputes only what code or data changed",
+        "chipcast hindcast lutnick-china-advanced-ai-chips-200k-2025",
+    )
+    p.add_argument("claims", nargs="*", help="claim ids (default: every hindcastable claim)")
+    p.add_argument("--no-progress", action="store_true", help="no line per fit on stderr")
     _model_flags(p)
 
     p = add(

@@ -37,6 +37,11 @@ class Paths:
         return self.root / "forecasts" / "trajectories"
 
     @property
+    def hindcasts(self) -> Path:
+        """What today's model would have said about each claim on the data public then."""
+        return self.root / "forecasts" / "hindcasts"
+
+    @property
     def backtest(self) -> Path:
         """The backtest table (`chipcast backtest --out`), shown by the site and scoreboard."""
         return self.root / "forecasts" / "backtest.csv"
@@ -67,11 +72,23 @@ class Paths:
         """Local, untracked bookkeeping (fingerprint cache, lock)."""
         return self.root / ".chipcast"
 
+    @property
+    def chart_cache(self) -> Path:
+        """Rendered chart SVGs keyed by a hash of their spec (untracked; safe to delete)."""
+        return self.state / "charts"
+
     def observation_file(self, indicator: str) -> Path:
         return self.observations / f"{indicator}.csv"
 
     def trajectory_file(self, indicator: str) -> Path:
         return self.trajectories / f"{indicator}.csv"
+
+    def hindcast_file(self, claim_id: str) -> Path:
+        return self.hindcasts / f"{claim_id}.csv"
+
+    def summary_file(self, indicator: str) -> Path:
+        """The fit's summary beside its trajectory: source offsets, value of information."""
+        return self.trajectories / f"{indicator}.summary.json"
 
     def rel(self, path: Path) -> str:
         """`path` relative to the root, as problems and logs name files."""

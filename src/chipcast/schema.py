@@ -29,6 +29,15 @@ DEFAULT_GRACE_DAYS = 180
 FREQUENCY_MONTHS: dict[str, int] = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
 
 
+QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+"""The predictive quantiles stored for every forecast and trajectory (and a judgment's levels)."""
+
+
+def quantile_column(level: float) -> str:
+    """The column a quantile level is stored in: 0.025 -> q025, 0.5 -> q500."""
+    return f"q{round(level * 1000):03d}"
+
+
 def today_utc() -> dt.date:
     """Today as the design defines it: the UTC date (`--today` overrides it)."""
     return dt.datetime.now(dt.UTC).date()
@@ -65,6 +74,10 @@ class Source(_Strict):
     publisher: str
     kind: Literal["analyst", "press", "official", "company", "aggregator", "academic", "other"]
     url: str | None = None
+    title: str | None = None
+    published: Annotated[
+        dt.date | None, BeforeValidator(lambda v: None if v is None else _strict_date(v))
+    ] = None
     note: str | None = None
 
 
@@ -88,6 +101,10 @@ class Indicator(_Strict):
     # `policy_shocks` prior). False for aggregates that no single action moves that far (all of
     # China's IC imports).
     policy_shocks: bool = True
+    # Why a series with figures is tracked but deliberately not modelled (family `none` only):
+    # shown on its page and by `chipcast forecast`; `chipcast validate` asks for it when a
+    # `none` series has figures.
+    not_modelled: str | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -97,6 +114,13 @@ class Indicator(_Strict):
             raise ValueError(f"bounds: lower {lo} must be below upper {hi}")
         if self.family == "share" and (lo is None or hi is None):
             raise ValueError("bounds: a share indicator needs both bounds, e.g. [0, 1]")
+        if self.not_modelled is not None and self.family != "none":
+            raise ValueError(
+                f"not_modelled: only a `family: none` indicator is not modelled "
+                f"(this one is {self.family!r})"
+            )
+        if self.not_modelled is not None and not self.not_modelled.strip():
+            raise ValueError("not_modelled: give the reason the series is not modelled")
         return self
 
     def within_bounds(self, x: float) -> bool:
@@ -282,6 +306,58 @@ class ResolutionOutcome(_Strict):
     url: str | None = None
 
 
+JUDGMENT_LEVELS_REQUIRED: tuple[float, ...] = (0.1, 0.5, 0.9)
+"""The quantile levels a value claim's judgment must give at least."""
+
+
+class Judgment(_Strict):
+    """A researcher's judgmental forecast for a threshold (`probability`) or value claim
+    (`quantiles`, at least 10/50/90%), with the rationale and the sources it rests on.
+
+    It is a forecast like the model's, never a measurement: it enters the history as
+    `forecaster=judgment, model=researcher` from `judged_on`, and editing it issues a new row.
+    """
+
+    probability: float | None = Field(default=None, ge=0, le=1)
+    quantiles: dict[float, float] | None = None
+    judged_on: Date
+    rationale: Annotated[str, Field(min_length=20)]
+    sources: Annotated[list[Slug], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Judgment:
+        if (self.probability is None) == (self.quantiles is None):
+            raise ValueError(
+                "judgment: give either probability (a threshold claim) or quantiles (a value "
+                "claim), not both"
+            )
+        if self.quantiles is not None:
+            levels = sorted(self.quantiles)
+            bad = [lv for lv in levels if not any(abs(lv - q) < 1e-9 for q in QUANTILES)]
+            if bad:
+                raise ValueError(
+                    f"judgment.quantiles: level {bad[0]:g} is not stored (use some of "
+                    f"{', '.join(f'{q:g}' for q in QUANTILES)})"
+                )
+            missing = [
+                lv for lv in JUDGMENT_LEVELS_REQUIRED if not any(abs(lv - q) < 1e-9 for q in levels)
+            ]
+            if missing:
+                raise ValueError(
+                    f"judgment.quantiles: level {missing[0]:g} is required (at least 0.1, 0.5, 0.9)"
+                )
+            values = [self.quantiles[lv] for lv in levels]
+            if any(not math.isfinite(v) for v in values):
+                raise ValueError("judgment.quantiles: values must be finite numbers")
+            if any(b < a for a, b in zip(values, values[1:], strict=False)):
+                raise ValueError("judgment.quantiles: values must not decrease with the level")
+        return self
+
+    def quantile_columns(self) -> dict[str, float]:
+        """The quantiles under the history's column names (q100, q500, ...)."""
+        return {quantile_column(lv): float(v) for lv, v in sorted((self.quantiles or {}).items())}
+
+
 class Claim(_Strict):
     """One checkable statement someone made, and how it is operationalised."""
 
@@ -313,6 +389,7 @@ class Claim(_Strict):
 
     probability: float | None = Field(default=None, ge=0, le=1)
     probability_note: str | None = None
+    judgment: Judgment | None = None
     deadline: Date | None = None
 
     resolution_outcome: ResolutionOutcome | None = None
@@ -353,6 +430,25 @@ class Claim(_Strict):
             raise ValueError(
                 f"target_period: {self.target_period} is before the claim was made ({self.made_on})"
             )
+        if self.judgment is not None:
+            if self.kind == "event":
+                raise ValueError(
+                    "judgment: an event claim carries its judgment as probability and "
+                    "probability_note"
+                )
+            if self.kind == "threshold" and self.judgment.probability is None:
+                raise ValueError(
+                    "judgment.probability: a threshold claim's judgment is a probability"
+                )
+            if self.kind == "value" and self.judgment.quantiles is None:
+                raise ValueError(
+                    "judgment.quantiles: a value claim's judgment is quantiles (0.1, 0.5, 0.9 at least)"
+                )
+            if self.judgment.judged_on < self.made_on:
+                raise ValueError(
+                    f"judgment.judged_on: {self.judgment.judged_on} is before the claim was made "
+                    f"({self.made_on})"
+                )
         if self.deadline is not None and self.deadline < self.made_on:
             raise ValueError(
                 f"deadline: {self.deadline} is before the claim was made ({self.made_on})"

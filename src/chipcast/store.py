@@ -18,15 +18,7 @@ import pandas as pd
 
 from chipcast.fileio import atomic_write_text
 from chipcast.paths import Paths
-
-QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
-"""The predictive quantiles stored for every forecast and trajectory."""
-
-
-def quantile_column(level: float) -> str:
-    """The column a quantile level is stored in: 0.025 -> q025, 0.5 -> q500."""
-    return f"q{round(level * 1000):03d}"
-
+from chipcast.schema import QUANTILES, quantile_column
 
 QUANTILE_COLUMNS: tuple[str, ...] = tuple(quantile_column(q) for q in QUANTILES)
 
@@ -112,6 +104,91 @@ def write_forecasts(path: Path, rows: list[dict[str, object]]) -> None:
     atomic_write_text(path, history_frame(rows).to_csv(**_CSV))
 
 
+# --- hindcasts ----------------------------------------------------------------------------
+
+HINDCAST_LABEL = "hindcast: today's model on the data public then"
+"""What every view of a hindcast says it is (never shown as an issued forecast)."""
+
+HINDCAST_COLUMNS: tuple[str, ...] = (*HISTORY_COLUMNS, "computed_on", "fingerprint", "note")
+"""The history's columns (`issued_on` = the as-of date the fit saw), plus when the row was
+computed, the fingerprint of what computed it (code, data, seed, settings, packages: a row whose
+fingerprint still matches is not recomputed) and a note (why a row has no probability)."""
+
+
+def hindcast_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Hindcast rows in their column order, oldest first, forecasters in a stable order."""
+    df = pd.DataFrame(rows, columns=list(HINDCAST_COLUMNS))
+    if df.empty:
+        return df
+    df["issued_on"] = pd.to_datetime(df["issued_on"]).dt.date.astype(str)
+    return df.sort_values(["issued_on", "forecaster"], kind="stable").reset_index(drop=True)
+
+
+def hindcast_csv(rows: list[dict[str, object]]) -> str:
+    """The text of a claim's hindcast file (what `write_hindcasts` writes)."""
+    return hindcast_frame(rows).to_csv(**_CSV)
+
+
+def read_hindcasts(paths: Paths, claim_id: str | None = None) -> pd.DataFrame:
+    """Hindcast rows of one claim, or of every claim (an empty frame when there are none).
+
+    Like the history: an unreadable file is left out, `issued_on` and `computed_on` are
+    timestamps, the numbers numeric.
+    """
+    files = (
+        [paths.hindcast_file(claim_id)]
+        if claim_id is not None
+        else sorted(paths.hindcasts.glob("*.csv"))
+    )
+    frames = []
+    for f in files:
+        if not f.exists():
+            continue
+        try:
+            df = pd.read_csv(
+                f,
+                dtype={
+                    "run_id": str,
+                    "claim_id": str,
+                    "indicator": str,
+                    "model": str,
+                    "fingerprint": str,
+                    "note": str,
+                },
+                keep_default_na=True,
+            )
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            continue
+        if not df.empty:
+            frames.append(df)
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in HINDCAST_COLUMNS})
+    df = pd.concat(frames, ignore_index=True)
+    for c in HINDCAST_COLUMNS:
+        if c not in df:
+            df[c] = np.nan
+    for c in ("issued_on", "computed_on"):
+        df[c] = pd.to_datetime(df[c], errors="coerce")
+    for c in (*_NUMERIC_HISTORY, "claimant_pit"):
+        df[c] = pd.to_numeric(df[c], errors="coerce")
+    df["note"] = df["note"].fillna("")
+    df = df.dropna(subset=["issued_on", "claim_id"])
+    return df.sort_values(["claim_id", "issued_on", "forecaster"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def write_hindcasts(paths: Paths, claim_id: str, rows: list[dict[str, object]]) -> Path | None:
+    """Replace one claim's hindcast file atomically; nothing is written when the text is the
+    same (a run with nothing new writes nothing). Returns the path when it was written."""
+    path = paths.hindcast_file(claim_id)
+    text = hindcast_csv(rows)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return None
+    atomic_write_text(path, text)
+    return path
+
+
 # --- trajectories -------------------------------------------------------------------------
 
 
@@ -178,6 +255,23 @@ def read_trajectory(
     return read_quantiles(paths.trajectory_file(indicator)), read_meta(paths, indicator)
 
 
+def write_summary(path: Path, summary: dict[str, object]) -> None:
+    """A fit's summary (`chipcast.evaluate.voi.indicator_summary`): source offsets and noise,
+    and each open claim's value-of-information table, as sorted, indented JSON."""
+    atomic_write_text(path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+def read_summary(path: Path) -> dict[str, Any] | None:
+    """A fit's summary (None when the file is missing, unreadable or not a JSON object)."""
+    if not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, OSError, UnicodeDecodeError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
 # --- run logs -----------------------------------------------------------------------------
 
 
@@ -234,5 +328,15 @@ def read_backtest(paths: Paths) -> pd.DataFrame | None:
         return None
     try:
         return pd.read_csv(paths.backtest)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None
+
+
+def read_backtest_detail(paths: Paths) -> pd.DataFrame | None:
+    """The backtest's per-target rows (`chipcast backtest --detail`; None when there are none)."""
+    if not paths.backtest_detail.exists():
+        return None
+    try:
+        return pd.read_csv(paths.backtest_detail)
     except (pd.errors.EmptyDataError, pd.errors.ParserError):
         return None

@@ -13,8 +13,9 @@ from chipcast.evaluate.resolution import resolve
 from chipcast.evaluate.scoreboard import score_claim
 from chipcast.paths import find_root
 from chipcast.registry import Registry, load
+from chipcast.report.views import claim_timeline, figure_marks
 from chipcast.schema import Claim
-from chipcast.store import read_history, read_quantiles
+from chipcast.store import read_hindcasts, read_history, read_quantiles
 
 
 @dataclass
@@ -26,6 +27,7 @@ class ClaimContext:
     today: dt.date
     history: pd.DataFrame
     trajectory: pd.DataFrame  # tracked quantiles of the claim's indicator (may be empty)
+    hindcasts: pd.DataFrame  # forecasts/hindcasts/<claim>.csv (labelled wherever shown)
 
 
 def claim_context(
@@ -38,7 +40,42 @@ def claim_context(
     hist = read_history(reg.paths)
     hist = hist[hist["claim_id"] == claim_id].reset_index(drop=True)
     traj = read_quantiles(reg.paths.trajectory_file(claim.indicator)) if claim.indicator else None
-    return ClaimContext(reg, claim, as_date(today), hist, pd.DataFrame() if traj is None else traj)
+    return ClaimContext(
+        reg,
+        claim,
+        as_date(today),
+        hist,
+        pd.DataFrame() if traj is None else traj,
+        read_hindcasts(reg.paths, claim_id),
+    )
+
+
+def claim_timeline_frame(ctx: ClaimContext) -> pd.DataFrame:
+    """The probability (or median) over time: the hindcast path, labelled "hindcast: today's
+    model on the data public then", followed by the forecasts issued."""
+    return claim_timeline(ctx.claim, ctx.hindcasts, ctx.history)
+
+
+def claim_figures(ctx: ClaimContext) -> pd.DataFrame:
+    """Each figure of the claim's indicator published since the claim was made (the marks on
+    the probability chart: which figure moved it)."""
+    if not ctx.claim.indicator:
+        return figure_marks(ctx.registry.observations.iloc[0:0], None, {})
+    publishers = {s.id: s.publisher for s in ctx.registry.sources.values()}
+    return figure_marks(
+        ctx.registry.indicator_observations(ctx.claim.indicator),
+        ctx.registry.indicators.get(ctx.claim.indicator),
+        publishers,
+        since=ctx.claim.made_on,
+    )
+
+
+def claim_hindcast_scores(ctx: ClaimContext) -> pd.DataFrame:
+    """The claim scored on its hindcasts, every forecaster on the common window (once resolved)."""
+    from chipcast.evaluate.scoreboard import hindcast_claim_scores
+
+    res = resolve(ctx.claim, ctx.registry.observations, ctx.today)
+    return pd.DataFrame(hindcast_claim_scores(ctx.claim, res, ctx.hindcasts))
 
 
 def claim_card(ctx: ClaimContext) -> pd.Series:

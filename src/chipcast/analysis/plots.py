@@ -1,182 +1,171 @@
-"""The notebooks' charts (matplotlib): figures by vintage, prior and posterior fans, a claim's
-trajectory and its probability over time."""
+"""The notebooks' charts: the site's charts (`chipcast.report.charts`), drawn from a notebook's
+context, so a researcher in JupyterLab and a reader of the site see the same picture.
+
+In JupyterLab each chart is live (tooltips give a figure's source and publication date); the
+executed notebook also keeps it as SVG, which the site's notebook pages show.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from chipcast import models
 from chipcast.analysis.claim import ClaimContext
 from chipcast.analysis.indicator import IndicatorContext
+from chipcast.analysis.scoreboard import Scoreboard
 from chipcast.evaluate import DEFAULT_SEED
+from chipcast.evaluate.scoreboard import reliability
 from chipcast.models.base import Trajectory
-from chipcast.schema import Indicator
+from chipcast.registry import Registry
+from chipcast.report import charts
+from chipcast.store import QUANTILES, quantile_column, read_backtest_detail
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-
-
-def _setup_axes(ax: plt.Axes, ind: Indicator, title: str) -> None:
-    ax.set_title(title, fontsize=11)
-    ax.set_xlabel("period end")
-    ax.set_ylabel(ind.label)
-    ax.grid(alpha=0.3)
+PALETTE = (charts.BLUE, *charts.SOURCE_COLOURS)
 
 
-def plot_observations(ctx: IndicatorContext) -> plt.Figure:
-    """The figures by source and vintage; bounds drawn as arrows, revisions as hollow points."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    scale = ctx.indicator.display_scale
-    current = set(ctx.current_rows())
-    for i, (src, df) in enumerate(ctx.all_vintages.groupby("source")):
-        colour = PALETTE[i % len(PALETTE)]
-        for j, r in df.iterrows():
-            hollow = j not in current
-            kw = dict(color=colour, markerfacecolor="none" if hollow else colour)
-            x = r["period_end"]
-            if r["censor"] == "point":
-                ax.plot([x], [r["value"] * scale], "o", **kw)
-            elif r["censor"] == "lower":
-                ax.plot([x], [r["lower"] * scale], "^", **kw)
-            elif r["censor"] == "upper":
-                ax.plot([x], [r["upper"] * scale], "v", **kw)
-            else:
-                ax.vlines(x, r["lower"] * scale, r["upper"] * scale, color=colour, lw=3)
-        ax.plot([], [], "o", color=colour, label=src)
-    ax.plot([], [], "^", color="grey", label="lower bound (>)")
-    ax.plot([], [], "o", color="grey", markerfacecolor="none", label="superseded vintage")
-    ax.legend(fontsize=8, loc="best")
-    _setup_axes(ax, ctx.indicator, f"{ctx.indicator.name}: figures public on {ctx.as_of}")
-    fig.tight_layout()
-    return fig
+def publishers(reg: Registry) -> dict[str, str]:
+    """Source id -> publisher, as the charts name sources."""
+    return {s.id: s.publisher for s in reg.sources.values()}
+
+
+def plot_observations(ctx: IndicatorContext) -> charts.Chart:
+    """The figures by source and vintage; bounds as triangles, superseded vintages hollow."""
+    return charts.figures_chart(
+        ctx.indicator,
+        ctx.all_vintages,
+        ctx.as_of,
+        publishers(ctx.registry),
+        title=f"{ctx.indicator.name}: figures public on {ctx.as_of}",
+    )
+
+
+def draw_quantiles(arr, period: str = "period") -> pd.DataFrame:  # noqa: ANN001 - xarray
+    """Stored-style quantiles (q025 … q975 by period_end) of draws with dims (sample, period)."""
+    q = np.quantile(np.asarray(arr.values, dtype=float), QUANTILES, axis=0)
+    out = pd.DataFrame({quantile_column(lv): q[i] for i, lv in enumerate(QUANTILES)})
+    out.insert(0, "period_end", pd.DatetimeIndex(arr[period].values))
+    return out
 
 
 def plot_prior_predictive(
     ctx: IndicatorContext, seed: int | None = None, samples: int = 300
-) -> plt.Figure:
-    """Prior predictive bands of the latent path: are the priors weakly informative and sane?"""
-    fam = models.get_family(ctx.indicator.family)
-    seed = DEFAULT_SEED if seed is None else seed
-    prior = fam.prior_predictive(ctx.observations, ctx.indicator, ctx.horizon, seed, samples)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    _fan(ax, prior, ctx.indicator.display_scale, "#999999", "prior")
-    _setup_axes(ax, ctx.indicator, "Prior predictive: latent path (50% and 90% bands)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+) -> charts.Chart:
+    """Prior predictive bands of the latent path: are the priors weakly informative and sane?
+
+    An indicator that is not modelled (family `none`, or no figures yet) gets its figures alone.
+    """
+    quantiles = None
+    if ctx.indicator.family != "none" and not ctx.observations.empty:
+        fam = models.get_family(ctx.indicator.family)
+        seed = DEFAULT_SEED if seed is None else seed
+        prior = fam.prior_predictive(ctx.observations, ctx.indicator, ctx.horizon, seed, samples)
+        quantiles = draw_quantiles(prior)
+    return charts.fan(
+        quantiles=quantiles,
+        observations=ctx.observations,
+        indicator=ctx.indicator,
+        title=f"{ctx.indicator.name}: prior predictive of the latent path",
+        today=ctx.as_of,
+        publishers=publishers(ctx.registry),
+        series_label="prior",
+    )
 
 
-def _fan(ax: plt.Axes, arr, scale: float, colour: str, label: str) -> None:
-    q = np.quantile(arr.values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0) * scale
-    x = pd.DatetimeIndex(arr["period"].values)
-    ax.fill_between(x, q[0], q[4], color=colour, alpha=0.18, lw=0, label=f"{label}: 90%")
-    ax.fill_between(x, q[1], q[3], color=colour, alpha=0.35, lw=0, label=f"{label}: 50%")
-    ax.plot(x, q[2], color=colour, lw=1.5, label=f"{label}: median")
+def plot_fan(ctx: IndicatorContext, traj: Trajectory | None) -> charts.Chart:
+    """The indicator page's chart: the latent fan (none when not modelled) and every figure."""
+    return charts.indicator_fan(
+        ctx.indicator,
+        traj.quantile_frame() if traj is not None else None,
+        ctx.all_vintages,
+        ctx.as_of,
+        publishers(ctx.registry),
+    )
 
 
-def plot_fan(ctx: IndicatorContext, traj: Trajectory) -> plt.Figure:
-    """Fan chart of the latent path, figures by source, and each claim's threshold and target."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    scale = ctx.indicator.display_scale
-    _fan(ax, traj.latent, scale, PALETTE[0], "model")
-    for i, (src, df) in enumerate(ctx.observations.groupby("source")):
-        pts = df[df["censor"] == "point"]
-        ax.plot(
-            pts["period_end"],
-            pts["value"] * scale,
-            "o",
-            color=PALETTE[(i + 1) % len(PALETTE)],
-            label=src,
-        )
-        lows = df[df["censor"] == "lower"]
-        ax.plot(
-            lows["period_end"], lows["lower"] * scale, "^", color=PALETTE[(i + 1) % len(PALETTE)]
-        )
-    for c in ctx.claims:
-        level = c.threshold if c.kind == "threshold" else c.value
-        if level is None or c.aggregate is not None:
-            continue
-        ax.axhline(level * scale, color="#D55E00", ls="--", lw=0.8)
-        ax.plot([pd.Timestamp(c.target_period)], [level * scale], "x", color="#D55E00", ms=9)
-        ax.annotate(
-            c.id,
-            (pd.Timestamp(c.target_period), level * scale),
-            fontsize=7,
-            xytext=(3, 3),
-            textcoords="offset points",
-        )
-    ax.axvline(pd.Timestamp(ctx.as_of), color="black", lw=0.8, ls=":", label=f"as of {ctx.as_of}")
-    ax.legend(fontsize=7, loc="upper left")
-    _setup_axes(ax, ctx.indicator, f"{ctx.indicator.name}: trajectory")
-    fig.tight_layout()
-    return fig
-
-
-def plot_claim(ctx: ClaimContext) -> plt.Figure | None:
-    """The tracked trajectory of the settling source against the claim's threshold."""
+def plot_claim(ctx: ClaimContext) -> charts.Chart | None:
+    """The claim page's chart: the settling source's fan against the threshold and target."""
     c = ctx.claim
-    if ctx.trajectory.empty or c.indicator is None:
+    if c.indicator is None:
         return None
-    ind = ctx.registry.indicators[c.indicator]
-    series = (
-        c.resolution.source
-        if c.resolution and c.resolution.source in set(ctx.trajectory["series"])
-        else "latent"
+    reg = ctx.registry
+    return charts.claim_fan(
+        c,
+        reg.indicators[c.indicator],
+        ctx.trajectory,
+        reg.indicator_observations(c.indicator),
+        ctx.today,
+        publishers(reg),
     )
-    q = ctx.trajectory[ctx.trajectory["series"] == series].sort_values("period_end")
-    s = ind.display_scale
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.fill_between(
-        q["period_end"],
-        q["q050"] * s,
-        q["q950"] * s,
-        color=PALETTE[0],
-        alpha=0.2,
-        lw=0,
-        label="90%",
-    )
-    ax.fill_between(
-        q["period_end"],
-        q["q250"] * s,
-        q["q750"] * s,
-        color=PALETTE[0],
-        alpha=0.35,
-        lw=0,
-        label="50%",
-    )
-    ax.plot(q["period_end"], q["q500"] * s, color=PALETTE[0], label=f"median ({series})")
-    obs = ctx.registry.indicator_observations(c.indicator)
-    pts = obs[obs["censor"] == "point"]
-    ax.plot(pts["period_end"], pts["value"] * s, "o", color=PALETTE[1], label="figures")
-    level = c.threshold if c.kind == "threshold" else c.value
-    if level is not None and not c.aggregate:
-        ax.axhline(level * s, color=PALETTE[5], ls="--", lw=1, label=f"claim: {level * s:g}")
-    if c.target_period:
-        ax.axvline(
-            pd.Timestamp(c.target_period), color=PALETTE[5], ls=":", lw=1, label="target period"
-        )
-    ax.axvline(pd.Timestamp(ctx.today), color="black", ls=":", lw=0.8, label="today")
-    ax.legend(fontsize=7)
-    _setup_axes(ax, ind, f"{c.id}: trajectory against the claim")
-    fig.tight_layout()
-    return fig
 
 
-def plot_probability_history(ctx: ClaimContext) -> plt.Figure | None:
-    """P(claim) at each issue date, with the dates new figures for its indicator were published."""
-    h = ctx.history.dropna(subset=["probability"])
+def plot_probability_history(ctx: ClaimContext) -> charts.Chart | None:
+    """The claim page's history chart: each forecast, the days new figures were published."""
+    c = ctx.claim
+    col = "q500" if c.kind == "value" else "probability"
+    h = ctx.history.dropna(subset=[col])
     if h.empty:
         return None
-    fig, ax = plt.subplots(figsize=(8, 3))
-    ax.step(h["issued_on"], h["probability"], where="post", color=PALETTE[0], marker="o")
-    if ctx.claim.indicator:
-        for d in ctx.registry.indicator_observations(ctx.claim.indicator)["published"].unique():
-            ax.axvline(pd.Timestamp(d), color="#999999", lw=0.6, ls=":")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("P(claim)")
-    ax.set_xlabel("issued on (dotted: new figures published)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    reg = ctx.registry
+    dates = (
+        sorted(
+            pd.to_datetime(reg.indicator_observations(c.indicator)["published"]).dropna().unique()
+        )
+        if c.indicator
+        else []
+    )
+    return charts.history_chart(
+        h,
+        kind=c.kind,
+        today=ctx.today,
+        data_dates=dates,
+        stated=c.stated_probability,
+        claimed=c.value if c.kind == "value" else None,
+        indicator=reg.indicators.get(c.indicator) if c.indicator else None,
+    )
+
+
+def plot_claim_path(ctx: ClaimContext) -> charts.Chart | None:
+    """The claim page's chart when the claim has hindcasts: the hindcast path (labelled
+    "hindcast: today's model on the data public then"), then the forecasts issued, with each
+    figure published marked by its value and source (None without hindcasts)."""
+    from chipcast.analysis.claim import claim_figures, claim_timeline_frame
+    from chipcast.evaluate.resolution import resolve
+    from chipcast.store import HINDCAST_LABEL
+
+    if ctx.hindcasts.empty:
+        return None
+    c = ctx.claim
+    return charts.claim_path_chart(
+        claim_timeline_frame(ctx),
+        claim_figures(ctx),
+        kind=c.kind,
+        today=ctx.today,
+        hindcast_label=HINDCAST_LABEL,
+        stated=c.stated_probability,
+        claimed=c.value if c.kind == "value" else None,
+        indicator=ctx.registry.indicators.get(c.indicator) if c.indicator else None,
+        title="What the model would have said, then what it issued",
+        until=resolve(c, ctx.registry.observations, ctx.today).resolved_on,
+    )
+
+
+def plot_backtest_events(sb: Scoreboard) -> charts.Chart:
+    """Reliability of P(the next figure comes in above the last one public), over the backtest
+    targets (the scoreboard's calibration with the most outcomes)."""
+    from chipcast.evaluate.backtest import event_reliability
+
+    table, _n = event_reliability(read_backtest_detail(sb.registry.paths))
+    return charts.reliability_chart(
+        table, "Backtest: P(the next figure comes in above the last one public)"
+    )
+
+
+def plot_reliability(sb: Scoreboard) -> charts.Chart:
+    """The scoreboard's reliability diagram (last forecast before each binary claim resolved)."""
+    return charts.reliability_chart(reliability(sb.history, sb.registry, sb.today))
+
+
+def plot_pit(sb: Scoreboard) -> charts.Chart:
+    """The scoreboard's PIT histogram of the Bayesian models' backtest forecasts."""
+    return charts.pit_histogram(charts.backtest_pit(read_backtest_detail(sb.registry.paths)))

@@ -50,6 +50,8 @@ DETAIL_COLUMNS = [
     "crps",
     *COVERAGE_COLUMNS,
     "gated",
+    "last_value",
+    "p_above_last",
 ]
 # The table `chipcast backtest --out` writes (fixed by the design's Contracts).
 SUMMARY_COLUMNS = ["indicator", "model", "n", "crps", "crps_rel_naive", *COVERAGE_COLUMNS]
@@ -65,7 +67,8 @@ class Origin:
 def origins_for(
     obs: pd.DataFrame, max_origins: int | None = None, today: dt.date | None = None
 ) -> list[Origin]:
-    """Every vintage date with enough data before it and new figures after it (latest last)."""
+    """Every vintage date with enough data before it and new figures after it (latest last);
+    a later figure for a period before every visible one is not a target (a backcast)."""
     if obs.empty:
         return []
     out = []
@@ -86,6 +89,9 @@ def origins_for(
         new = later.loc[np.array([k not in seen for k in keys], dtype=bool)]
         # the first publication of each new figure is the forecast target
         new = new.sort_values("published").groupby(["source", "period_start", "period_end"]).head(1)
+        # a figure for a period before every public one (an old figure published late) is a
+        # backcast, not a forecast: the model's grid starts at the first public figure
+        new = new[new["period_end"] >= visible["period_start"].min()]
         if new.empty:
             continue
         out.append(Origin(str(obs["indicator"].iloc[0]), d.date(), new.reset_index(drop=True)))
@@ -132,6 +138,45 @@ def in_force_targets(
     return pd.DataFrame(rows).reset_index(drop=True) if rows else origin.targets.iloc[0:0]
 
 
+def last_public(visible: pd.DataFrame, indicator: Indicator, source: str) -> pd.Series | None:
+    """The last figure public at an origin that a target from `source` is compared with, for
+    the calibration event "the figure comes in above the last one public": that source's
+    latest point figure (any source's for a policy level, which has one level in force)."""
+    pts = visible[visible["censor"] == "point"].dropna(subset=["value"])
+    if indicator.family != "level":
+        pts = pts[pts["source"] == source]
+    if pts.empty:
+        return None
+    return pts.sort_values(["period_end", "published"]).iloc[-1]
+
+
+def above_last(
+    draws: np.ndarray | None, target: pd.Series, last: pd.Series | None, same_span: bool = True
+) -> dict[str, float]:
+    """The calibration event's inputs: the last public figure and P(target > it) from draws.
+
+    Only where the target is a point (a bound does not say which side it is on) and, with
+    `same_span`, spans as long a period as that figure (a quarter against a quarter, not a
+    year's total; a policy level is a level on a date, so its targets skip the check).
+    """
+    out = {"last_value": np.nan, "p_above_last": np.nan}
+    if draws is None or last is None or str(target.get("censor", "point")) != "point":
+        return out
+    span = (
+        (target["period_end"] - target["period_start"]).days
+        if pd.notna(target["period_start"])
+        else 0
+    )
+    last_span = (
+        (last["period_end"] - last["period_start"]).days if pd.notna(last["period_start"]) else 0
+    )
+    if same_span and abs(span - last_span) > 7:
+        return out
+    out["last_value"] = float(last["value"])
+    out["p_above_last"] = float(np.mean(np.asarray(draws, dtype=float) > float(last["value"])))
+    return out
+
+
 def _grid(indicator: Indicator, visible: pd.DataFrame, targets: pd.DataFrame) -> pd.DatetimeIndex:
     first = min(visible["period_end"].min(), targets["period_start"].min())
     return period_grid(first, targets["period_end"].max(), indicator.frequency)
@@ -172,6 +217,7 @@ def backtest_indicator(
             }
         except ValueError:
             continue
+        last = {src: last_public(visible, ind, src) for src in origin.targets["source"].unique()}
         traj = models.fit_indicator(visible, ind, origin.date, horizon, s, settings)
         gated = traj is not None and not traj.published
         for _, row in origin.targets.iterrows():
@@ -203,6 +249,7 @@ def backtest_indicator(
                         "crps": sc.get("crps", np.nan),
                         **{c: sc.get(c, np.nan) for c in COVERAGE_COLUMNS},
                         "gated": gated and model == ind.family,
+                        **above_last(d, row, last[row["source"]], ind.family != "level"),
                     }
                 )
     return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
@@ -318,3 +365,33 @@ def format_backtest(table: pd.DataFrame, scores: pd.DataFrame | None = None) -> 
                 f"[{r['coverage_80_lo']:.3f}, {r['coverage_80_hi']:.3f}] (n={r['n']})"
             )
     return "\n".join(lines)
+
+
+def bayesian_rows(detail: pd.DataFrame) -> pd.DataFrame:
+    """The backtest detail's rows of the Bayesian families (not the reference forecasters),
+    scored (a gated fit's rows are not)."""
+    if detail is None or detail.empty:
+        return pd.DataFrame(columns=DETAIL_COLUMNS)
+    d = detail[~detail["model"].isin(list(BASELINES))]
+    if "gated" in d:
+        d = d[~d["gated"].astype(str).str.lower().isin(["true", "1"])]
+    return d
+
+
+def event_reliability(
+    detail: pd.DataFrame, model: str | None = None, bins: int = 5
+) -> tuple[pd.DataFrame, int]:
+    """Calibration from the backtest's targets: for each target the binary event "the figure
+    comes in above the last one public at the origin", the forecaster's P(event) from its
+    draws (`p_above_last`), and the reliability table with Jeffreys intervals. `model` None
+    pools the Bayesian families; else one forecaster ("naive", "share", ...). Returns the table
+    and n (0 when the detail predates the event columns: re-run `chipcast backtest --detail`)."""
+    from chipcast.evaluate.calibration import reliability_table
+
+    if detail is None or detail.empty or "p_above_last" not in detail:
+        return reliability_table([], [], bins), 0
+    d = bayesian_rows(detail) if model is None else detail[detail["model"] == model]
+    d = d.dropna(subset=["p_above_last", "last_value", "value"])
+    p = pd.to_numeric(d["p_above_last"]).to_numpy(dtype=float)
+    o = (pd.to_numeric(d["value"]) > pd.to_numeric(d["last_value"])).to_numpy(dtype=float)
+    return reliability_table(p, o, bins), len(d)

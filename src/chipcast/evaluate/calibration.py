@@ -92,3 +92,44 @@ def reliability_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+PIT_BINS = 10
+
+
+def pit_counts(
+    pits: ArrayLike, bins: int = PIT_BINS, level: float = INTERVAL_LEVEL
+) -> pd.DataFrame:
+    """Counts of PIT values in equal bins of [0, 1], beside what a calibrated forecaster gives.
+
+    Under calibration each PIT is Uniform(0, 1), so a bin's count is Binomial(n, 1/bins): the
+    ``expected_lo``/``expected_hi`` columns are that count's central `level` range (from the
+    binomial quantiles), so a bar outside it is a miss worth reading (a U: too narrow; a hump:
+    too wide; a slope: biased). Columns: ``left``, ``right``, ``n``, ``share``, ``expected``,
+    ``expected_lo``, ``expected_hi``.
+    """
+    from scipy.stats import binom
+
+    x = np.asarray(pits, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    if np.any((x < 0) | (x > 1)):
+        raise ValueError("PIT values must lie in [0, 1]")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = _bin_index(x, edges)
+    n = x.size
+    lo, hi = binom.ppf([(1 - level) / 2, (1 + level) / 2], n, 1 / bins) if n else (np.nan, np.nan)
+    rows = []
+    for b in range(bins):
+        k = int((idx == b).sum())
+        rows.append(
+            {
+                "left": float(edges[b]),
+                "right": float(edges[b + 1]),
+                "n": k,
+                "share": k / n if n else float("nan"),
+                "expected": n / bins,
+                "expected_lo": float(lo),
+                "expected_hi": float(hi),
+            }
+        )
+    return pd.DataFrame(rows)

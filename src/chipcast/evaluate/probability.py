@@ -5,7 +5,13 @@
   claim;
 - value claims: predictive quantiles of that figure, and where the claimant's value falls in
   the predictive distribution (its PIT);
-- event claims: the researcher's judgmental probability, recorded as such.
+- event claims: the researcher's judgmental probability, recorded as such;
+- a threshold or value claim's `judgment` (a researcher's probability or quantiles, with its
+  rationale and sources): a forecast of its own, `forecaster=judgment, model=researcher`,
+  beside the model's (`judgment_forecast`).
+
+Who issued the forecast a claim shows (`ISSUERS`): the model when it published one, else the
+researcher's judgment, else the claimant's own stated probability.
 """
 
 from __future__ import annotations
@@ -29,13 +35,17 @@ def indicator_seed(base_seed: int, indicator: str) -> int:
     return (base_seed + zlib.crc32(indicator.encode())) % (2**32)
 
 
+ISSUERS: dict[str, str] = {"model": "model", "judgment": "researcher", "claimant": "claimant"}
+"""Forecaster -> who a reader is told issued the forecast."""
+
+
 @dataclass
 class ClaimForecast:
     """The forecast issued for one claim at one as-of date."""
 
     claim_id: str
     kind: str
-    forecaster: str  # model | judgment
+    forecaster: str  # model | judgment | claimant (shown only, never written to the history)
     model: str
     model_version: str
     probability: float | None
@@ -86,7 +96,8 @@ def target_draws(claim: Claim, trajectory: Trajectory) -> np.ndarray:
     return np.asarray(series.isel(period=idx).values, dtype=float)
 
 
-def _holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+def holds(claim: Claim, x: np.ndarray) -> np.ndarray:
+    """Whether each draw of the settling figure satisfies the threshold claim."""
     t = claim.threshold
     return {">": x > t, ">=": x >= t, "<": x < t, "<=": x <= t}[claim.operator]
 
@@ -109,24 +120,78 @@ def forecast_claim(claim: Claim, trajectory: Trajectory | None) -> ClaimForecast
         )
     if trajectory is None:
         return None
-    draws = target_draws(claim, trajectory)
+    f = forecast_from_draws(
+        claim, target_draws(claim, trajectory), "model", trajectory.family, trajectory.model_version
+    )
+    f.gated = not trajectory.published
+    f.note = "; ".join(trajectory.diagnostics.reasons) if not trajectory.published else ""
+    return f
+
+
+def forecast_from_draws(
+    claim: Claim, draws: np.ndarray, forecaster: str, model: str, model_version: str = ""
+) -> ClaimForecast:
+    """A threshold or value claim's forecast from draws of its settling figure: P(claim) as the
+    share of draws that satisfy it, or the quantiles and the claimant's PIT (the model's and
+    the reference forecasters' alike)."""
+    draws = np.asarray(draws, dtype=float)
     qs = np.quantile(draws, QUANTILES)
     quantiles = dict(zip(QUANTILE_COLUMNS, (float(q) for q in qs), strict=True))
-    probability = float(np.mean(_holds(claim, draws))) if claim.kind == "threshold" else None
+    probability = float(np.mean(holds(claim, draws))) if claim.kind == "threshold" else None
     pit = float(np.mean(draws <= claim.value)) if claim.kind == "value" else None
     return ClaimForecast(
         claim_id=claim.id,
         kind=claim.kind,
-        forecaster="model",
-        model=trajectory.family,
-        model_version=trajectory.model_version,
+        forecaster=forecaster,
+        model=model,
+        model_version=model_version,
         probability=probability,
         quantiles=quantiles,
         mean=float(np.mean(draws)),
         claimant_pit=pit,
-        gated=not trajectory.published,
-        note="; ".join(trajectory.diagnostics.reasons) if not trajectory.published else "",
     )
+
+
+def judgment_forecast(claim: Claim) -> ClaimForecast | None:
+    """The researcher's judgment of a claim as a forecast (None when it carries none).
+
+    Events: `probability` (with `probability_note`); threshold and value claims: `judgment`
+    (a probability, or quantiles at the stored levels it gives, with its rationale).
+    """
+    if claim.status == "not_checkable":
+        return None
+    if claim.kind == "event":
+        return forecast_claim(claim, None)
+    j = claim.judgment
+    if j is None:
+        return None
+    return ClaimForecast(
+        claim.id,
+        claim.kind,
+        "judgment",
+        "researcher",
+        "",
+        j.probability,
+        quantiles=j.quantile_columns(),
+        note=j.rationale,
+    )
+
+
+def claimant_forecast(claim: Claim) -> ClaimForecast | None:
+    """The claimant's own stated probability, when they gave one (shown, not issued)."""
+    if claim.stated_probability is None or claim.kind == "value":
+        return None
+    return ClaimForecast(
+        claim.id, claim.kind, "claimant", "stated", "", float(claim.stated_probability)
+    )
+
+
+def current_forecast(model: ClaimForecast | None, claim: Claim) -> ClaimForecast | None:
+    """What a claim shows now: a published model forecast, else the researcher's judgment,
+    else the claimant's stated probability (a gated model forecast gives way to a judgment)."""
+    if model is not None and model.forecaster == "model" and not model.gated:
+        return model
+    return judgment_forecast(claim) or (model if model is not None else claimant_forecast(claim))
 
 
 def horizon_for(claims: list[Claim], today: dt.date, years_ahead: int = 2) -> dt.date:

@@ -65,7 +65,11 @@ def resolve(claim: Claim, observations: pd.DataFrame, today: dt.date) -> Resolut
             != (outcome if claim.kind == "threshold" else row["value"])
         )
         text = bounded_text(
-            row["censor"], row["value"], row["lower"], row["upper"], lambda x: f"{x:.6g}"
+            row["censor"],
+            row["value"],
+            row["lower"],
+            row["upper"],
+            lambda x: f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.6g}",
         )
         note = f"{row['source']} reported {text} for {row['period_end'].date()} (published {row['published'].date()})"
         if revised:

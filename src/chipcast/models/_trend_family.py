@@ -37,6 +37,7 @@ from chipcast.models.base import (
     SamplerSettings,
     Trajectory,
     make_trajectory,
+    source_effects,
 )
 from chipcast.schema import Indicator
 
@@ -45,6 +46,9 @@ class TrendFamily:
     """A local-linear-trend family; subclasses give the link, the noise and the data scale."""
 
     gate_vars: list[str] = TR.TREND_GATE_VARS
+    # How a source's offset reads in the indicator's terms: "difference" (points of a share) or
+    # "ratio" (a flow's fraction above the latent); see `effects`.
+    effect: str = "difference"
 
     def __init__(
         self,
@@ -242,6 +246,18 @@ class TrendFamily:
         reported[NEW_SOURCE] = self.value(
             level + off_new[:, None] + sig_new[:, None] * self.noise_draws(rng, (n, 1)), scale
         )
+        # A second report of each source with its own error (drawn after the draws above, so
+        # they stay what they were for a seed): what its next figure may say beside the one that
+        # settles a claim, the joint the value of information reads.
+        reported_next = {}
+        for j, s in enumerate(design.sources):
+            eps = self.noise_draws(rng, (n, 1))
+            reported_next[s] = self.value(
+                level + offset[:, j, None] + sigma_s[:, j, None] * eps, scale
+            )
+        reported_next[NEW_SOURCE] = self.value(
+            level + off_new[:, None] + sig_new[:, None] * self.noise_draws(rng, (n, 1)), scale
+        )
         return make_trajectory(
             indicator,
             self.name,
@@ -252,6 +268,37 @@ class TrendFamily:
             self.value(level, scale),
             reported,
             diag,
+            reported_next,
+            self.effects(design, level[:, n_fit - 1], offset, sigma_s, scale),
+        )
+
+    def effects(
+        self,
+        design: Design,
+        level_last: np.ndarray,
+        offset: np.ndarray,
+        sigma_s: np.ndarray,
+        scale: float,
+    ) -> xr.Dataset:
+        """Each fitted source's offset and noise (`base.source_effects`), in the indicator's
+        terms at the latest fitted period: `effect` "difference" (a share's points) or "ratio"
+        (a flow's fraction above the latent)."""
+        lv = level_last[:, None]
+        base = self.value(lv, scale)
+        rep = self.value(lv + offset, scale)
+        band = self.value(lv + offset + sigma_s, scale) - self.value(lv + offset - sigma_s, scale)
+        if self.effect == "ratio":
+            off_u, noise_u = rep / base - 1.0, band / (2.0 * rep)
+        else:
+            off_u, noise_u = rep - base, band / 2.0
+        return source_effects(
+            list(design.sources),
+            offset,
+            sigma_s,
+            off_u,
+            noise_u,
+            self.effect,
+            design.grid[design.n_fit - 1],
         )
 
     def prior_predictive(

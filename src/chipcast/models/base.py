@@ -22,6 +22,8 @@ from chipcast.schema import Indicator
 from chipcast.store import QUANTILES, quantile_column
 
 NEW_SOURCE = "_new"  # pseudo-source: what a source never seen before would report
+# How `Trajectory.sources` is stored in draws.nc: prefixed variables on their own source dim.
+SOURCES_PREFIX, SOURCES_DIM = "src_", "fitted_source"
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,14 @@ class Trajectory:
     latent: xr.DataArray  # dims (sample, period); period = period_end timestamps
     reported: xr.DataArray  # dims (source, sample, period); includes NEW_SOURCE
     diagnostics: Diagnostics
+    # A second report of each source with its own reporting error (same latent path, offset
+    # and noise scale): the joint of two figures of one source, e.g. its next figure beside the
+    # one that settles a claim (`reported` carries one error per draw for every period). None:
+    # the family's reports are independent across periods already (count) or noiseless (level).
+    reported_next: xr.DataArray | None = None
+    # Per-source offset and noise posteriors, dims (source, sample), fitted sources only
+    # (`source_effects`); None for families without them.
+    sources: xr.Dataset | None = None
 
     @property
     def periods(self) -> pd.DatetimeIndex:
@@ -171,6 +181,15 @@ class Trajectory:
         if source in self.reported["source"].values:
             return self.reported.sel(source=source)
         return self.reported.sel(source=NEW_SOURCE)
+
+    def next_series(self, source: str | None) -> xr.DataArray:
+        """Draws of a further report of `source` with its own reporting error, jointly with
+        `series(source)` sample by sample (the latent truth when None or "any")."""
+        if source is None or source == "any" or self.reported_next is None:
+            return self.series(source)
+        if source in self.reported_next["source"].values:
+            return self.reported_next.sel(source=source)
+        return self.reported_next.sel(source=NEW_SOURCE)
 
     def quantile_frame(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
         """Tidy quantiles per series (latent and each source) and period."""
@@ -195,6 +214,12 @@ class Trajectory:
         """Write draws (netCDF), quantiles (CSV) and diagnostics (JSON) into `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
         ds = xr.Dataset({"latent": self.latent, "reported": self.reported})
+        if self.reported_next is not None:
+            ds["reported_next"] = self.reported_next
+        if self.sources is not None:  # its own dim: its sources exclude NEW_SOURCE
+            for k, v in self.sources.data_vars.items():
+                ds[f"{SOURCES_PREFIX}{k}"] = v.rename(source=SOURCES_DIM)
+            ds.attrs.update({f"{SOURCES_PREFIX}{k}": v for k, v in self.sources.attrs.items()})
         ds.attrs.update(
             indicator=self.indicator,
             family=self.family,
@@ -213,6 +238,17 @@ class Trajectory:
         with xr.open_dataset(directory / "draws.nc", engine="h5netcdf") as ds:
             ds = ds.load()
         diag = Diagnostics.from_dict(json.loads((directory / "diagnostics.json").read_text()))
+        src = [k for k in ds.data_vars if str(k).startswith(SOURCES_PREFIX)]
+        sources = None
+        if src:
+            sources = xr.Dataset(
+                {str(k)[len(SOURCES_PREFIX) :]: ds[k].rename({SOURCES_DIM: "source"}) for k in src},
+                attrs={
+                    k[len(SOURCES_PREFIX) :]: v
+                    for k, v in ds.attrs.items()
+                    if k.startswith(SOURCES_PREFIX)
+                },
+            )
         return cls(
             indicator=ds.attrs["indicator"],
             family=ds.attrs["family"],
@@ -222,6 +258,8 @@ class Trajectory:
             latent=ds["latent"],
             reported=ds["reported"],
             diagnostics=diag,
+            reported_next=ds.get("reported_next"),
+            sources=sources,
         )
 
 
@@ -283,9 +321,11 @@ def make_trajectory(
     latent: np.ndarray,
     reported: dict[str, np.ndarray],
     diagnostics: Diagnostics,
+    reported_next: dict[str, np.ndarray] | None = None,
+    sources: xr.Dataset | None = None,
 ) -> Trajectory:
-    """Pack numpy draws, (samples, periods) for the latent path and each source, into a
-    `Trajectory`."""
+    """Pack numpy draws, (samples, periods) for the latent path and each source (and each
+    source's second report), into a `Trajectory`."""
     periods = pd.DatetimeIndex(grid, name="period")
     n = latent.shape[0]
     lat = xr.DataArray(
@@ -294,13 +334,16 @@ def make_trajectory(
         coords={"sample": np.arange(n), "period": periods},
         name="latent",
     )
-    names = list(reported)
-    rep = xr.DataArray(
-        np.stack([reported[s] for s in names]),
-        dims=("source", "sample", "period"),
-        coords={"source": names, "sample": np.arange(n), "period": periods},
-        name="reported",
-    )
+
+    def stack(draws: dict[str, np.ndarray], name: str) -> xr.DataArray:
+        names = list(draws)
+        return xr.DataArray(
+            np.stack([draws[s] for s in names]),
+            dims=("source", "sample", "period"),
+            coords={"source": names, "sample": np.arange(n), "period": periods},
+            name=name,
+        )
+
     return Trajectory(
         indicator=indicator.id,
         family=family,
@@ -308,6 +351,39 @@ def make_trajectory(
         as_of=as_of if isinstance(as_of, dt.date) else pd.Timestamp(as_of).date(),
         seed=int(seed),
         latent=lat,
-        reported=rep,
+        reported=stack(reported, "reported"),
         diagnostics=diagnostics,
+        reported_next=stack(reported_next, "reported_next") if reported_next else None,
+        sources=sources.assign_coords(sample=np.arange(n)) if sources is not None else None,
+    )
+
+
+def source_effects(
+    names: list[str],
+    offset: np.ndarray,
+    noise: np.ndarray,
+    offset_units: np.ndarray,
+    noise_units: np.ndarray,
+    effect: str,
+    at_period: pd.Timestamp,
+) -> xr.Dataset:
+    """Per-source offset and noise draws, (samples, sources) each, as a Dataset on dims (source,
+    sample): on the model's scale (`offset`, `noise`: logit or log) and in the indicator's terms
+    (`offset_units`, `noise_units`): with `effect` "difference" in the indicator's unit (a
+    share's points) at the latent level of `at_period`, with "ratio" as a fraction of the
+    latent (a flow's 0.12 = 12% above). Noise in those terms is half the width of the source's
+    +-1 sd band."""
+    dims = ("source", "sample")
+    coords = {"source": list(names)}
+    return xr.Dataset(
+        {
+            k: xr.DataArray(np.asarray(v, dtype=float).T, dims=dims, coords=coords)
+            for k, v in (
+                ("offset", offset),
+                ("noise", noise),
+                ("offset_units", offset_units),
+                ("noise_units", noise_units),
+            )
+        },
+        attrs={"effect": effect, "at_period": pd.Timestamp(at_period).date().isoformat()},
     )

@@ -141,6 +141,8 @@ class Growth(TrendFamily):
     """Log link (a figure spanning several periods reads the log of their summed flow, a short
     one its fraction of a period), Student-t noise on the log scale."""
 
+    effect = "ratio"
+
     def scale(self, design: Design) -> float:
         return data_scale(design)
 

@@ -41,6 +41,7 @@ LIBRARY = Path(__file__).resolve().parents[1]  # src/chipcast
 FORECAST_MODULES: tuple[str, ...] = (
     "analysis/indicator.py",
     "evaluate/probability.py",
+    "evaluate/voi.py",  # the summary written beside the trajectory
     "data.py",
     "schema.py",
 )

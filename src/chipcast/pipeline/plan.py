@@ -98,7 +98,12 @@ def plan(reg: Registry, opts: RefreshOptions) -> list[PlannedJob]:
     return out
 
 
+class UnknownSelection(ValueError):
+    """An `--only` id that is neither an indicator nor a claim with an indicator (bad usage)."""
+
+
 def only_indicators(reg: Registry, only: tuple[str, ...]) -> set[str] | None:
+    """The indicators `--only` selects (claims stand for their indicators); None: all of them."""
     if not only:
         return None
     chosen = set()
@@ -108,7 +113,9 @@ def only_indicators(reg: Registry, only: tuple[str, ...]) -> set[str] | None:
         elif x in reg.claims and reg.claims[x].indicator:
             chosen.add(reg.claims[x].indicator)
         else:
-            raise ValueError(f"--only {x}: neither an indicator nor a claim with an indicator")
+            raise UnknownSelection(
+                f"--only {x}: neither an indicator nor a claim with an indicator"
+            )
     return chosen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from chipcast.pipeline.execute import Job, JobResult
+from chipcast.pipeline.kernel import Job, JobResult
 
 
 class Progress:

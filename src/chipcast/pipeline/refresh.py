@@ -3,7 +3,8 @@
 plan:    fingerprint every indicator job (no PyMC import); unchanged jobs are skipped
 run:     the stale indicator notebooks, in parallel, each bounded by a timeout
 decide:  trajectories -> claim forecasts
-record:  one new history file (atomic), then the trajectories; failed fits marked stale
+record:  one new history file (atomic), the hindcast rows of the dates the fits saw, then the
+         trajectories; failed fits marked stale
 score:   the scoreboard notebook, when anything it reads changed
 render:  the run log and the static site
 """
@@ -20,20 +21,17 @@ from typing import Any
 from chipcast.exitcodes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from chipcast.models.base import Trajectory
 from chipcast.paths import Paths
-from chipcast.pipeline.decide import collect, forecast_rows, judgment_rows
-from chipcast.pipeline.execute import (
-    SCOREBOARD_IMPORTS,
-    Job,
-    JobResult,
-    Runner,
-    import_in_background,
-)
+from chipcast.pipeline.decide import collect, fit_summary, forecast_rows, judgment_rows
+from chipcast.pipeline.execute import Runner
+from chipcast.pipeline.hindcast import rows_from_refresh, write_refresh_rows
+from chipcast.pipeline.kernel import SCOREBOARD_IMPORTS, Job, JobResult, import_in_background
 from chipcast.pipeline.lock import LockHeld, RefreshLock
 from chipcast.pipeline.plan import (
     INDICATOR_NOTEBOOK,
     SCOREBOARD_NOTEBOOK,
     PlannedJob,
     RefreshOptions,
+    only_indicators,
     plan,
     print_plan,
 )
@@ -55,6 +53,7 @@ from chipcast.store import (
     write_meta,
     write_quantiles,
     write_run_log,
+    write_summary,
     write_trajectory,
 )
 
@@ -75,6 +74,7 @@ class Run:
     rows: list[dict[str, object]] = field(default_factory=list)  # new history rows
     records: list[dict[str, Any]] = field(default_factory=list)  # the run log's jobs
     trajectories: dict[str, Trajectory] = field(default_factory=dict)
+    hindcasts: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # claim -> rows
     ran: int = 0
 
     @property
@@ -137,6 +137,7 @@ class Run:
 def refresh(root: Path, opts: RefreshOptions) -> int:
     """Run one refresh; return the exit code fixed in the design's contracts."""
     reg = load(Path(root).resolve())
+    only_indicators(reg, opts.only)  # a bad --only is bad usage: fail before the lock
     if opts.dry_run:
         print_plan(plan(reg, opts))
         return EXIT_OK
@@ -217,6 +218,18 @@ def decide(run: Run, results: list[JobResult]) -> None:
                     run.rows += forecast_rows(
                         run.reg, traj, run.run_id, run.date, job.data_fingerprint, run.opts.seed
                     )
+                    if not run.replay:  # the same fit is this date's hindcast
+                        run.hindcasts.update(
+                            rows_from_refresh(
+                                run.reg,
+                                traj,
+                                run.date,
+                                run.run_id,
+                                run.opts.seed,
+                                run.opts.profile,
+                                run.opts.today,
+                            )
+                        )
         run.records.append(
             job_record(
                 res.id,
@@ -242,20 +255,36 @@ def record(run: Run) -> None:
         write_forecasts(run.base / "forecasts.csv", run.rows)
         for ind_id, traj in run.trajectories.items():
             write_quantiles(run.base / "trajectories" / f"{ind_id}.csv", traj.quantile_frame())
+            record_summary(run, traj, run.base / "trajectories" / f"{ind_id}.summary.json")
         print(
             f"as-of forecasts written to {run.base / 'forecasts.csv'} (history untouched)",
             file=sys.stderr,
         )
         return
     write_history(run.paths, run.run_id, run.rows)
+    write_refresh_rows(run.reg, run.hindcasts)
     for ind_id, traj in run.trajectories.items():
         meta = trajectory_meta(traj, run.job(ind_id).fingerprint, run.run_id, run.opts.profile)
         write_trajectory(run.paths, ind_id, traj.quantile_frame(), meta)
+        record_summary(run, traj, run.paths.summary_file(ind_id))
     for rec in run.failed:
         job = run.job(rec["id"])
         previous = read_meta(run.paths, job.indicator)
         meta = stale_meta(previous, job.indicator, job.family, run.run_id, rec)
         write_meta(run.paths, job.indicator, meta)
+
+
+def record_summary(run: Run, traj: Trajectory, path: Path) -> None:
+    """The fit's summary beside its trajectory (source offsets, value of information). A
+    summary that cannot be computed says why (on stderr and in the file, replacing the last
+    fit's); the trajectory stands."""
+    try:
+        summary = fit_summary(run.reg, traj, run.date)
+    except Exception as exc:  # noqa: BLE001 - a summary bug must not lose the fit
+        error = f"{type(exc).__name__}: {exc}"
+        print(f"summary of {traj.indicator} not computed: {error}", file=sys.stderr)
+        summary = {"indicator": traj.indicator, "error": error, "sources": [], "claims": []}
+    write_summary(path, summary)
 
 
 def score(run: Run, runner: Runner) -> None:

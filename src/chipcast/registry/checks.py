@@ -203,8 +203,30 @@ def check_observations(paths: Paths, reg: Registry) -> list[Problem]:
         file_problems, file_records = check_observation_text(text, rel, indicator, reg.sources)
         problems += file_problems
         records += file_records
+        if file_records and indicator.family == "none" and not indicator.not_modelled:
+            problems.append(_unexplained_none(paths, indicator, len(file_records)))
     reg.observations = frame_from_records(records)
     return problems
+
+
+def _unexplained_none(paths: Paths, indicator: Indicator, n: int) -> Problem:
+    """A `family: none` series with figures must say why it is not modelled."""
+    path = paths.indicators / f"{indicator.id}.yaml"
+    line = 1
+    try:
+        for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if text.startswith("family:"):
+                line = i
+                break
+    except OSError:
+        pass
+    return Problem(
+        paths.rel(path),
+        line,
+        "family",
+        f"none, but {n} figure(s) are on record: model it in its family (share, growth, count, "
+        "level) or give the reason in not_modelled",
+    )
 
 
 def check_observation_text(
@@ -322,6 +344,7 @@ def check_claim_references(
                             f"{x} is outside the indicator's bounds {list(ind.bounds)} ({ind.unit})",
                         )
                     )
+    out += _check_judgment(claim, reg, rel, where)
     settled_by_data = claim.kind in ("threshold", "value") and claim.status == "resolved"
     if settled_by_data and not out and settling_observation(claim, reg.observations) is None:
         out.append(
@@ -332,4 +355,36 @@ def check_claim_references(
                 "resolved, but no observation from the resolution source covers the target period",
             )
         )
+    return out
+
+
+def _check_judgment(claim: Claim, reg: Registry, rel: str, where: Located) -> list[Problem]:
+    """A judgment's sources are known, and its quantiles lie within the indicator's bounds."""
+    j = claim.judgment
+    if j is None:
+        return []
+    out = [
+        Problem(
+            rel,
+            where.line(("judgment", "sources", i)),
+            "judgment.sources",
+            f"unknown source {s!r} (not in data/sources.yaml)",
+        )
+        for i, s in enumerate(j.sources)
+        if s not in reg.sources
+    ]
+    ind = reg.indicators.get(claim.indicator) if claim.indicator else None
+    if ind is not None and j.quantiles and claim.aggregate is None:
+        for level, x in sorted(j.quantiles.items()):
+            if not ind.within_bounds(x):
+                out.append(
+                    Problem(
+                        rel,
+                        where.line(("judgment", "quantiles")),
+                        "judgment.quantiles",
+                        f"{x} (level {level:g}) is outside the indicator's bounds "
+                        f"{list(ind.bounds)} ({ind.unit})",
+                    )
+                )
+                break
     return out

@@ -68,10 +68,15 @@ def fmt_prob(p: float | None) -> str:
 
 
 def fmt_diag(x: object) -> str:
-    """A diagnostic as recorded (R-hat 1.003 must not round to 1)."""
-    if isinstance(x, bool) or not isinstance(x, int | float):
+    """A diagnostic as recorded (R-hat 1.003 must not round to 1); a whole number (a seed, a
+    count) in full, never in exponent form (a seed of 3980650123, not 3.98065e+09)."""
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
         return str(x)
-    return "–" if isnan(x) else f"{x:.6g}"
+    if isnan(x):
+        return "–"
+    if isinstance(x, int | np.integer) or abs(x) >= 1e6:
+        return str(round(x))
+    return f"{float(x):.6g}"
 
 
 def fmt_score(x: float | None, digits: int = 3) -> str:

@@ -1,7 +1,7 @@
 """Everything the site shows, read once from the project's files (never a fit).
 
-The registry, the claims' resolutions, the history, the tracked trajectories, the run logs, the
-backtest table, and the scores of the resolved claims from `chipcast.evaluate.scoreboard`
+The registry, the claims' resolutions, the history, the hindcasts (scored on their own), the
+tracked trajectories, the run logs, the backtest table and targets, and the scores of the resolved claims from `chipcast.evaluate.scoreboard`
 (reused from the previous site when none of their inputs changed). Each input is optional: a
 fresh clone with no forecasts yet still gets a complete site.
 """
@@ -17,12 +17,22 @@ from typing import Any
 import pandas as pd
 
 from chipcast.evaluate.resolution import Resolution, resolve_claims
-from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores
+from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores, hindcast_scores
+from chipcast.evaluate.staleness import SeriesStatus, overdue_days, status_table
 from chipcast.paths import Paths
 from chipcast.registry import Registry
+from chipcast.report.changes import Change, change_log
 from chipcast.report.notebooks import executed_notebooks
 from chipcast.report.views import ClaimView, claim_view
-from chipcast.store import read_backtest, read_history, read_runs, read_trajectory
+from chipcast.store import (
+    read_backtest,
+    read_backtest_detail,
+    read_hindcasts,
+    read_history,
+    read_runs,
+    read_summary,
+    read_trajectory,
+)
 
 SCORES_FILE, SCORES_KEY_FILE = "scores.csv", "scores.key"  # under the site's data/
 
@@ -39,11 +49,18 @@ class SiteInputs:
     trajectories: dict[str, tuple[pd.DataFrame | None, dict[str, Any] | None]]
     runs: list[dict[str, Any]]
     backtest: pd.DataFrame | None
+    backtest_detail: pd.DataFrame | None
     scores: pd.DataFrame
     scores_note: str
     scores_key: str
     notebooks: dict[str, Path]
+    hindcasts: pd.DataFrame = field(default_factory=pd.DataFrame)  # forecasts/hindcasts/
+    hindcast_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     claims: list[ClaimView] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # newest refresh first
+    status: list[SeriesStatus] = field(default_factory=list)  # staleness, latest first
+    # each indicator's fit summary (source offsets, value of information), None when absent
+    summaries: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def paths(self) -> Paths:
@@ -140,15 +157,24 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         trajectories={i: read_trajectory(reg.paths, i) for i in reg.indicators},
         runs=read_runs(reg.paths),
         backtest=read_backtest(reg.paths),
+        backtest_detail=read_backtest_detail(reg.paths),
         scores=scores,
         scores_note=note,
         scores_key=key,
         notebooks=executed_notebooks(reg.paths, reg.indicators),
+        summaries={i: read_summary(reg.paths.summary_file(i)) for i in reg.indicators},
     )
+    inputs.status = status_table(reg, today)
+    late = overdue_days(inputs.status)
+    inputs.hindcasts = read_hindcasts(reg.paths)
+    inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today, history)
+    hc = inputs.hindcasts
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None
         h = history[history["claim_id"] == c.id] if not history.empty else history
-        inputs.claims.append(
-            claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
-        )
+        v = claim_view(c, ind, inputs.resolutions[c.id], h, inputs.meta(c.indicator))
+        v.series_overdue = late.get(c.indicator) if c.indicator else None
+        v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
+        inputs.claims.append(v)
+    inputs.changes = change_log(reg, history, inputs.resolutions)
     return inputs

@@ -8,12 +8,15 @@ source only when it is a `data:` URI (the notebook's own plots), so no page fetc
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
 import json
 import re
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import nh3
 from markupsafe import Markup
@@ -21,7 +24,7 @@ from markupsafe import Markup
 from chipcast.paths import Paths
 from chipcast.schema import Indicator
 
-RENDERER_VERSION = "2"  # part of each page's cache key: a new sanitiser re-renders every page
+RENDERER_VERSION = "3"  # part of each page's cache key: a new sanitiser re-renders every page
 
 TAGS = nh3.ALLOWED_TAGS - {"map", "area"}
 ATTRIBUTES: dict[str, set[str]] = {
@@ -63,6 +66,23 @@ def offline_html(body: str) -> str:
         strip_comments=True,
     )
     return _SOURCELESS_IMG.sub("", clean)
+
+
+def svg_outputs_as_images(nb: Any) -> Any:
+    """Charts (SVG outputs) as `<img>` with a `data:` source: the allow-list keeps an image, not
+    inline SVG markup, and an SVG shown as an image runs nothing. The live Vega-Lite copy of a
+    chart is dropped (nbconvert cannot show it without JavaScript)."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = out.get("data") or {}
+            svg = data.get("image/svg+xml")
+            if not svg:
+                continue
+            text = "".join(svg) if isinstance(svg, list) else svg
+            src = "data:image/svg+xml;base64," + base64.b64encode(text.encode()).decode()
+            alt = html.escape(str(data.get("text/plain", "chart")), quote=True)
+            out["data"] = type(data)({"text/html": f'<img src="{src}" alt="{alt}">'})
+    return nb
 
 
 def executed_notebooks(paths: Paths, indicators: Iterable[str]) -> dict[str, Path]:
@@ -136,7 +156,8 @@ def render_notebooks(
             import nbformat
 
             exporter = exporter or _exporter()
-            body, _ = exporter.from_notebook_node(nbformat.read(str(src), as_version=4))
+            nb = svg_outputs_as_images(nbformat.read(str(src), as_version=4))
+            body, _ = exporter.from_notebook_node(nb)
             body_html, error = Markup(offline_html(body)), ""  # noqa: S704 - sanitised above
         except Exception as exc:  # noqa: BLE001 - one broken notebook must not stop the site
             body_html, error = Markup(""), f"{type(exc).__name__}: {exc}"

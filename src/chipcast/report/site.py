@@ -21,6 +21,8 @@ from pathlib import Path
 
 from chipcast.paths import Paths
 from chipcast.registry import load
+from chipcast.report.downloads import write_downloads
+from chipcast.report.feed import write_feed
 from chipcast.report.inputs import SCORES_FILE, SCORES_KEY_FILE, collect
 from chipcast.report.notebooks import render_notebooks
 from chipcast.report.pages import Pages
@@ -42,7 +44,8 @@ def build(root: Path, today: dt.date, run_id: str | None, out: Path, previous: P
         (out / "assets" / name).write_text(
             (assets / name).read_text(encoding="utf-8"), encoding="utf-8"
         )
-    pages = Pages(inp, out)
+    write_feed(out / "feed.xml", inp.changes, {c.id: c.statement for c in reg.claims.values()})
+    pages = Pages(inp, out, downloads=write_downloads(inp, out))
     nb_pages = render_notebooks(out, previous, inp.notebooks, reg.indicators, pages.write)
     pages.render_all(nb_pages)
 

@@ -1,0 +1,188 @@
+"""The site's charts as static SVG: vl-convert, a content-hash cache, and two workers.
+
+vl-convert (Vega and Vega-Lite compiled into a Rust library with its own JavaScript engine)
+turns a chart's Vega-Lite spec into SVG with no browser, no network and no JavaScript in the
+result. A render costs ~0.1 CPU s (measured: benchmarks/charts.py), so each SVG is kept under `.chipcast/charts/`
+keyed by a hash of its spec and the renderer's version: a rebuild redraws only the charts
+whose data changed, and a large batch still to draw is shared with a second process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RENDERER_VERSION = "1"  # part of every cache key: bump when the post-processing changes
+WORKERS = 2
+PARALLEL_FROM = 12  # fewer charts than this are drawn in the calling process (no spawn cost)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One chart as SVG, with the words a screen reader and a tooltip give for it."""
+
+    svg: str  # as vl-convert wrote it, plus <title> and <desc>
+    title: str
+    desc: str
+
+
+def spec_of(chart: Any) -> dict[str, Any]:
+    """The chart's Vega-Lite spec (a dict passes through)."""
+    return chart if isinstance(chart, dict) else chart.to_dict()
+
+
+def _vl_version(spec: dict[str, Any]) -> str | None:
+    m = re.search(r"/v(\d+)\.(\d+)", str(spec.get("$schema", "")))
+    return f"{m[1]}.{m[2]}" if m else None
+
+
+def _converter_version() -> str:
+    import vl_convert
+
+    return getattr(vl_convert, "__version__", "?")
+
+
+def spec_key(spec: dict[str, Any]) -> str:
+    """The cache key: the spec (its data included), the renderer and its post-processing."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    h = hashlib.sha256(text.encode())
+    h.update(f"|{_converter_version()}|{RENDERER_VERSION}".encode())
+    return h.hexdigest()
+
+
+def _title_text(spec: dict[str, Any]) -> str:
+    t = spec.get("title")
+    t = t.get("text", "") if isinstance(t, dict) else t
+    return " ".join(t) if isinstance(t, list) else str(t or "")
+
+
+def to_svg(spec: dict[str, Any]) -> str:
+    """One spec through vl-convert, with its title and description as SVG <title>/<desc>."""
+    import vl_convert
+
+    version = _vl_version(spec)
+    try:
+        svg = vl_convert.vegalite_to_svg(spec, vl_version=version) if version else None
+    except ValueError:  # a Vega-Lite version this vl-convert does not ship: use its newest
+        svg = None
+    if svg is None:
+        svg = vl_convert.vegalite_to_svg(spec)
+    title = html.escape(_title_text(spec))
+    desc = html.escape(str(spec.get("description", "")))
+    return re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{title}</title><desc>{desc}</desc>", svg, count=1)
+
+
+def _draw(specs: list[dict[str, Any]]) -> list[str]:
+    """Draw a batch of specs (in a worker process)."""
+    return [to_svg(s) for s in specs]
+
+
+def draw_all(specs: list[dict[str, Any]], workers: int = WORKERS) -> list[str]:
+    """Every spec as SVG, in order. vl-convert draws one chart at a time per process (a thread
+    pool gains ~20%), so a large batch is shared with `workers - 1` helper processes, each a
+    bare `python -m chipcast.report.svg` (it imports nothing of the site) fed JSON on stdin."""
+    n = min(max(1, workers), len(specs))
+    if n <= 1 or len(specs) < PARALLEL_FROM:
+        return _draw(specs)
+    import subprocess
+    import sys
+
+    batches = [specs[i::n] for i in range(n)]
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "chipcast.report.svg"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        for _ in batches[1:]
+    ]
+    for proc, batch in zip(helpers, batches[1:], strict=True):
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(batch).encode())
+        proc.stdin.close()
+    drawn = [_draw(batches[0])]
+    for proc in helpers:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            raise RuntimeError(f"a chart-drawing process failed (exit {proc.returncode})")
+        drawn.append(json.loads(out))
+    result: list[str] = [""] * len(specs)
+    for i, batch in enumerate(drawn):
+        result[i::n] = batch
+    return result
+
+
+def render(
+    charts: Mapping[str, Any], cache: Path | None = None, workers: int = WORKERS
+) -> dict[str, Rendered]:
+    """Every chart as SVG, by name: from `cache` when its spec was drawn before, else drawn
+    (on `workers` processes) and stored there."""
+    specs = {name: spec_of(c) for name, c in charts.items()}
+    keys = {name: spec_key(s) for name, s in specs.items()}
+    svgs: dict[str, str] = {}
+    todo: dict[str, str] = {}  # key -> a name with that spec
+    for name, key in keys.items():
+        hit = cache / f"{key}.svg" if cache is not None else None
+        if hit is not None and hit.exists():
+            svgs[key] = hit.read_text(encoding="utf-8")
+        else:
+            todo.setdefault(key, name)
+    if todo:
+        drawn = dict(zip(todo, draw_all([specs[n] for n in todo.values()], workers), strict=True))
+        svgs.update(drawn)
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            for key, svg in drawn.items():
+                tmp = cache / f".{key}.{os.getpid()}.tmp"
+                tmp.write_text(svg, encoding="utf-8")
+                tmp.replace(cache / f"{key}.svg")
+    return {
+        name: Rendered(
+            svgs[keys[name]], _title_text(specs[name]), str(specs[name].get("description", ""))
+        )
+        for name in specs
+    }
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|href="#)([^)"]+)')
+
+
+def inline(svg: str, uid: str) -> str:
+    """An SVG fit to sit in a page: ids made unique to `uid` (two charts on one page must not
+    share a clip path), sized by the page's stylesheet (class `chart`), labelled for readers."""
+    svg = _ID.sub(lambda m: f'id="{uid}-{m[1]}"', svg)
+    svg = _REF.sub(lambda m: f"{m[1]}{uid}-{m[2]}", svg)
+
+    def root(m: re.Match[str]) -> str:
+        tag = re.sub(r'\s(width|height|class)="[^"]*"', "", m[0])
+        return tag[:-1] + f' class="chart" role="img" aria-labelledby="{uid}-title {uid}-desc">'
+
+    svg = re.sub(r"<svg\b[^>]*>", root, svg, count=1)
+    svg = svg.replace("<title>", f'<title id="{uid}-title">', 1)
+    return svg.replace("<desc>", f'<desc id="{uid}-desc">', 1)
+
+
+def notebook_bundle(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
+    """A chart's mimebundle in a notebook: the live Vega-Lite spec for JupyterLab, and the same chart as SVG
+    for every other front end (nbconvert's HTML, which the site shows, and plain viewers)."""
+    major = str(spec.get("$schema", "v5")).rpartition("/v")[2].split(".")[0] or "5"
+    return {
+        f"application/vnd.vegalite.v{major}+json": spec,
+        "image/svg+xml": to_svg(spec),
+        "text/plain": f"<chart: {_title_text(spec)}>",
+    }
+
+
+if __name__ == "__main__":  # a helper process of `draw_all`: specs in on stdin, SVGs out
+    import sys
+
+    sys.stdout.write(json.dumps(_draw(json.loads(sys.stdin.buffer.read()))))

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             from chipcast.models import growth
             from chipcast.models.base import GateSettings, SamplerSettings
 
-            priors = growth.PRIORS if args.priors == "learned" else growth.HANDSET_PRIORS
+            priors = growth.LEARNED_PRIORS if args.priors == "learned" else growth.HANDSET_PRIORS
             fam = growth.Growth(growth.name, growth.version, priors, growth.TARGET_ACCEPT)
             settings = SamplerSettings(
                 draws=args.draws,

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab lint format benchmark clean-cache
+.PHONY: run test lab lint format benchmark clean-cache priors skill
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "chipcast needs Python 3.11, found " + sys.version' 
@@ -33,3 +33,11 @@ format: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/models.py
 	$(BIN)/python benchmarks/refresh.py
+
+# Offline, not in CI: learn the growth family's priors on the skill benchmark's development half
+# (writes src/chipcast/models/priors/growth.json), and score the forecasters on both halves.
+priors: $(STAMP)
+	$(BIN)/python benchmarks/learn_priors.py
+
+skill: $(STAMP)
+	$(BIN)/python benchmarks/skill.py

@@ -155,7 +155,7 @@ def trend_and_sources(priors: TrendPriors, periods: int, data: dict):
     x = pm.Flat("level_x", dims="step")  # per step: the next level (centred) or its shock
     u = pm.Normal("u_slope", 0, 1, dims="step")
     rho = P.slope_reversion.rho_per_year**dt
-    mu = pm.Normal("mu_slope", 0.0, P.slope_reversion.mu_sigma)
+    mu = pm.Normal("mu_slope", P.slope_reversion.mu_mean, P.slope_reversion.mu_sigma)
     if stationary:
         slope0 = pm.Deterministic("slope0", mu + stationary_slope_sd(sig_slope, rho, dt) * z0)
     _, slope = llt_path(level0, slope0, 0.0, sig_slope, 0.0, u, dt, pt, T - 1, rho, mu)
@@ -236,7 +236,7 @@ def reversion_draws(
     p = priors.slope_reversion
     if idata is not None and "mu_slope" in idata.posterior:
         return p.rho_per_year**dt_years, flat(idata, "mu_slope")
-    return p.rho_per_year**dt_years, rng.normal(0.0, p.mu_sigma, n)
+    return p.rho_per_year**dt_years, rng.normal(p.mu_mean, p.mu_sigma, n)
 
 
 def prior_trend_paths(

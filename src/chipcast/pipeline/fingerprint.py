@@ -108,11 +108,13 @@ def notebook_code(path: Path) -> str:
 
 
 def model_files(family: str, library: Path = LIBRARY) -> list[Path]:
-    """The shared model code, the family's own module, and the other modules a fit runs."""
+    """The shared model code, the family's own module, its learned priors (`priors/<family>.json`,
+    read at import), and the other modules a fit runs."""
     models = library / "models"
     files = sorted(
         p for p in models.glob("*.py") if p.stem.startswith("_") or p.stem in ("base", family)
     )
+    files += sorted((models / "priors").glob(f"{family}.json"))
     return files + [library / f for f in FORECAST_MODULES]
 
 

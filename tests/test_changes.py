@@ -61,6 +61,27 @@ def test_change_log_from_the_history(site: Path) -> None:
     assert len({c.id for c in changes}) == len(changes)
 
 
+def test_a_judgment_beside_the_model_forecast_is_not_a_move(site: Path) -> None:
+    """The log follows the forecast the claim page shows: a researcher's judgment issued in a
+    later run beside a model forecast that still stands changes nothing a reader sees."""
+    reg = load(site)
+    history = read_history(reg.paths)
+    model = history[
+        (history["claim_id"] == "dom-share-55-2027") & (history["run_id"] == RUN_NEW)
+    ].iloc[-1]
+    judged = model.copy()
+    judged["run_id"], judged["forecaster"], judged["model"] = (
+        "29991231T000000Z-judged",
+        "judgment",
+        "researcher",
+    )
+    judged["probability"] = 0.05
+    grown = pd.concat([history, judged.to_frame().T], ignore_index=True)
+    resolutions = resolve_claims(reg.claims, reg.observations, TODAY)
+    later = [c for c in change_log(reg, grown, resolutions) if c.run_id == judged["run_id"]]
+    assert not [c for c in later if c.claim_id == "dom-share-55-2027"]
+
+
 def test_the_feed_is_atom_with_stable_ids(site: Path) -> None:
     feed = site / "reports" / "site" / "feed.xml"
     root = ET.parse(feed).getroot()

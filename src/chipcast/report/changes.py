@@ -1,7 +1,8 @@
 """What changed between consecutive refreshes, derived from forecasts/history/ alone.
 
 A refresh is one history file (one run id; run ids sort in time order). After each refresh a
-claim's current forecast is the newest one issued up to and including that run. Between two
+claim's current forecast is the newest one issued up to and including that run by the
+forecaster its page shows (the model's, else the researcher's judgment). Between two
 consecutive refreshes the change log lists:
 
 - every claim whose forecast moved enough to matter (`moved`): a probability by at least 5
@@ -91,20 +92,27 @@ def change_log(
         return []
     runs = sorted(history["run_id"].astype(str).unique())
     current: dict[str, dict[str, Any]] = {}
+    latest_by: dict[tuple[str, str], dict[str, Any]] = {}
     out: list[Change] = []
     previous: str | None = None
     resolved_at: dict[str, str] = {}
     publishers = {s.id: s.publisher for s in reg.sources.values()}
     for run in runs:
         rows = history[history["run_id"].astype(str) == run].sort_values("issued_on")
-        rows = rows.groupby("claim_id", sort=False).tail(1)  # a claim's newest forecast of the run
-        for r in rows.to_dict("records"):
-            cid = str(r["claim_id"])
+        # each forecaster's newest forecast of the run, per claim
+        rows = rows.groupby(["claim_id", "forecaster"], sort=False).tail(1)
+        for cid_, claim_rows in rows.groupby("claim_id", sort=False):
+            for f in claim_rows.to_dict("records"):
+                latest_by[(str(cid_), str(f["forecaster"]))] = f
+        for cid in dict.fromkeys(str(x) for x in rows["claim_id"]):
             c = reg.claims.get(cid)
             if c is None:
                 continue
+            r = _shown(latest_by, cid)
             ind = reg.indicators.get(c.indicator) if c.indicator else None
             before = current.get(cid)
+            if before is not None and before is r:
+                continue  # the run gave only forecasts that are not the one shown
             when = run_time(run)
             if before is None:
                 out.append(
@@ -160,6 +168,16 @@ def change_log(
                 )
         previous = run
     return sorted(out, key=lambda ch: (ch.run_id, ch.kind, ch.claim_id), reverse=True)
+
+
+def _shown(latest_by: dict[tuple[str, str], dict[str, Any]], cid: str) -> dict[str, Any]:
+    """The forecast a claim shows (as on its page): the model's when there is one, else the
+    researcher's judgment, else whatever was issued; so a judgment issued beside a model
+    forecast is not a move."""
+    for name in ("model", "judgment"):
+        if (cid, name) in latest_by:
+            return latest_by[(cid, name)]
+    return next(v for (c, _f), v in reversed(latest_by.items()) if c == cid)
 
 
 def _new_figures(

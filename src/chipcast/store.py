@@ -59,28 +59,40 @@ def history_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
 
 
-def read_history(paths: Paths) -> pd.DataFrame:
-    """Every forecast in forecasts/history/*.csv, oldest first (an empty frame when none).
-
-    An unreadable file or a row without an issue date or claim is left out, so one damaged file
-    cannot take the report down.
-    """
+def _read_forecast_files(
+    files: list[Path], dtype: dict[str, type], columns: tuple[str, ...] | list[str]
+) -> pd.DataFrame:
+    """The rows of forecast CSV files (history or hindcasts) with every one of `columns`; an
+    unreadable or empty file is left out, so one damaged file cannot take the report down."""
     frames = []
-    for f in sorted(paths.history.glob("*.csv")):
+    for f in files:
         try:
             df = pd.read_csv(
-                f, dtype={"run_id": str, "claim_id": str, "indicator": str, "model": str}
+                f,
+                dtype={"run_id": str, "claim_id": str, "indicator": str, "model": str, **dtype},
             )
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
             continue
         if not df.empty:
             frames.append(df)
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in HISTORY_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     df = pd.concat(frames, ignore_index=True)
-    for c in HISTORY_COLUMNS:
+    for c in columns:
         if c not in df:
             df[c] = np.nan
+    return df
+
+
+def read_history(paths: Paths) -> pd.DataFrame:
+    """Every forecast in forecasts/history/*.csv, oldest first (an empty frame when none).
+
+    An unreadable file or a row without an issue date or claim is left out, so one damaged file
+    cannot take the report down.
+    """
+    df = _read_forecast_files(sorted(paths.history.glob("*.csv")), {}, HISTORY_COLUMNS)
+    if df.empty:
+        return df
     df["issued_on"] = pd.to_datetime(df["issued_on"], errors="coerce")
     for c in _NUMERIC_HISTORY:
         df[c] = pd.to_numeric(df[c], errors="coerce")
@@ -140,33 +152,11 @@ def read_hindcasts(paths: Paths, claim_id: str | None = None) -> pd.DataFrame:
         if claim_id is not None
         else sorted(paths.hindcasts.glob("*.csv"))
     )
-    frames = []
-    for f in files:
-        if not f.exists():
-            continue
-        try:
-            df = pd.read_csv(
-                f,
-                dtype={
-                    "run_id": str,
-                    "claim_id": str,
-                    "indicator": str,
-                    "model": str,
-                    "fingerprint": str,
-                    "note": str,
-                },
-                keep_default_na=True,
-            )
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):
-            continue
-        if not df.empty:
-            frames.append(df)
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in HINDCAST_COLUMNS})
-    df = pd.concat(frames, ignore_index=True)
-    for c in HINDCAST_COLUMNS:
-        if c not in df:
-            df[c] = np.nan
+    df = _read_forecast_files(
+        [f for f in files if f.exists()], {"fingerprint": str, "note": str}, HINDCAST_COLUMNS
+    )
+    if df.empty:
+        return df
     for c in ("issued_on", "computed_on"):
         df[c] = pd.to_datetime(df[c], errors="coerce")
     for c in (*_NUMERIC_HISTORY, "claimant_pit"):

@@ -1,8 +1,12 @@
 """How the cold refresh's cost grows with the registry: 1x, 3x and 10x the shipped indicators.
 
 On a copy of the project (never the real one), with no history and no fingerprint cache:
-1. 1x: the shipped registry, `chipcast refresh --force`;
-2. 3x and 10x: the shipped registry plus 2 (9) synthetic indicators per modelled one, each
+1. 1x: a fixed sample of the shipped registry, `chipcast refresh --force`: `--base` modelled
+   indicators with figures (default 10, every modelled family among them, drawn with the seed),
+   their claims and the claims that name no indicator; the other indicators and their claims
+   are removed from the copy. A fixed size keeps the 10x run inside half an hour however the
+   registry grows (`--base 0` keeps the whole registry);
+2. 3x and 10x: that sample plus 2 (9) synthetic indicators per modelled one, each
    drawn from that indicator's model as fitted in step 1 (its trajectory's quantiles: one
    quantile level per synthetic series, jittered per figure, so a synthetic series is one
    plausible path of the fitted model plus reporting noise), with its own series length (the
@@ -15,7 +19,7 @@ contracts:
 
     n1=… s1=… c1=… n3=… s3=… c3=… n10=… s10=… c10=… per_indicator_ratio=…
 
-    python benchmarks/scale.py [--root PATH] [--today YYYY-MM-DD] [--profile test-small]
+    python benchmarks/scale.py [--root PATH] [--today YYYY-MM-DD] [--base N] [--profile test-small]
 """
 
 from __future__ import annotations
@@ -47,6 +51,34 @@ def fresh_copy(src: Path, dest: Path) -> Path:
     shutil.rmtree(history, ignore_errors=True)
     history.mkdir(parents=True)
     return dest
+
+
+def keep_sample(root: Path, today: dt.date, base: int, rng: np.random.Generator) -> list[str]:
+    """Cut the copy at `root` to `base` modelled indicators with figures (at least one of each
+    modelled family, the rest drawn at random), their claims and the claims that name no
+    indicator; returns the kept indicator ids (all of them when `base` is 0 or not smaller)."""
+    ids = modelled(root, today)[0]
+    if base <= 0 or base >= len(ids):
+        return ids
+    specs = {
+        p.stem: yaml.safe_load(p.read_text()) for p in (root / "data" / "indicators").glob("*.yaml")
+    }
+    by_family: dict[str, list[str]] = {}
+    for i in ids:
+        by_family.setdefault(specs[i]["family"], []).append(i)
+    keep = {str(rng.choice(sorted(v))) for _, v in sorted(by_family.items())}
+    rest = sorted(set(ids) - keep)
+    keep |= set(rng.choice(rest, size=max(base - len(keep), 0), replace=False).tolist())
+    for iid in set(specs) - keep:
+        (root / "data" / "indicators" / f"{iid}.yaml").unlink()
+        (root / "data" / "observations" / f"{iid}.csv").unlink(missing_ok=True)
+        (root / "forecasts" / "trajectories" / f"{iid}.csv").unlink(missing_ok=True)
+    for claim in (root / "forecasts" / "claims").glob("*.yaml"):
+        named = yaml.safe_load(claim.read_text()).get("indicator")
+        if named is not None and named not in keep:
+            claim.unlink()
+            (root / "forecasts" / "hindcasts" / f"{claim.stem}.csv").unlink(missing_ok=True)
+    return sorted(keep)
 
 
 def _value(traj: pd.DataFrame, series: str, start, end, how: str, u: float) -> float | None:
@@ -144,17 +176,24 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     ap.add_argument("--scheduler", default=None, help="a Dask scheduler address")
     ap.add_argument("--seed", type=int, default=20261202)
+    ap.add_argument(
+        "--base", type=int, default=10, help="modelled indicators at 1x (0: the whole registry)"
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     src = Path(args.root).resolve()
+    today = dt.date.fromisoformat(args.today)
     out: dict[int, tuple[int, float, int]] = {}
     with tempfile.TemporaryDirectory(prefix="chipcast-scale-") as tmp:
         fitted = Path(tmp) / "fitted"
         for f in FACTORS:
             root = fresh_copy(src, Path(tmp) / f"x{f}")
+            base = keep_sample(root, today, args.base, np.random.default_rng(args.seed))
+            if f == 1:
+                print(f"1x sample: {', '.join(base)}", flush=True)
             if f > 1:
                 synthesize(root, fitted, f - 1, rng)
-            n = len(modelled(root, dt.date.fromisoformat(args.today))[0])
+            n = len(modelled(root, today)[0])
             seconds, compiles, per_worker = cold_refresh(
                 root, args.today, args.profile, args.jobs, args.scheduler
             )

@@ -47,3 +47,29 @@ def test_backtest_prints_its_run_time(mini: Path, capsys) -> None:
     assert main([*args, "--profile", "test-small", "--today", "2026-11-23"]) == 0
     err = capsys.readouterr().err
     assert re.search(r"backtest: [\d.]+ s; \d+ model\(s\) compiled", err), err
+
+
+def test_the_scale_sample_keeps_every_family_and_only_its_claims(mini: Path) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import datetime as dt
+
+    import numpy as np
+    import yaml
+    from scale import keep_sample
+
+    # a second flow, so that a sample of three must drop one of the two
+    ind = yaml.safe_load((mini / "data/indicators/acme_revenue.yaml").read_text())
+    (mini / "data/indicators/acme_revenue_b.yaml").write_text(
+        yaml.safe_dump({**ind, "id": "acme_revenue_b"}, sort_keys=False)
+    )
+    shutil.copy(
+        mini / "data/observations/acme_revenue.csv", mini / "data/observations/acme_revenue_b.csv"
+    )
+    today = dt.date(2026, 11, 23)
+    kept = keep_sample(mini, today, 3, np.random.default_rng(1))
+    assert len(kept) == 3 and {"dom_share", "tariff_rate"} <= set(kept)
+    assert {p.stem for p in (mini / "data/indicators").glob("*.yaml")} == set(kept)
+    claims = [yaml.safe_load(c.read_text()) for c in (mini / "forecasts/claims").glob("*.yaml")]
+    assert all(c.get("indicator") in (None, *kept) for c in claims)
+    assert any(c.get("indicator") is None for c in claims)  # event claims stay
+    assert keep_sample(mini, today, 0, np.random.default_rng(1)) == kept  # 0: keep everything

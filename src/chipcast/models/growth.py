@@ -43,7 +43,7 @@ from chipcast.models._priors import (
 from chipcast.models._trend_family import TrendFamily
 
 name = "growth"
-version = "growth-dlt-shocks-8-learned"
+version = "growth-dlt-shocks-7"
 
 # The growth family's priors as first set by hand, on the log scale of flow/scale, rates per
 # YEAR. Four of them (sig_level, sig_slope, the slope's damping and its long-run rate) are now
@@ -105,11 +105,12 @@ HANDSET_PRIORS = TrendPriors(
 # docs/skill-notes.md reads it). Hand-set, their forecasts of GDP were worse than naive
 # persistence (CRPS 1.19x on short series, issue 20); the shocks, drift and damping a revenue
 # series shows are taken from series of that kind, not from a handful of export-controlled ones.
-# Our own backtest with them (docs/skill-notes.md, pre-registered before it was run) is the
-# check that they also fit the registry's series.
+# They are not yet what the shipped indicators fit with: that switch waits for our own backtest
+# to be re-run with them (issue 20's second goal), so the family still fits with the hand-set
+# priors and the skill benchmark compares both (`benchmarks/skill.py --priors`).
 LEARNED = ("sig_level", "sig_slope", "slope_reversion")
 LEARNED_PRIORS = learned(HANDSET_PRIORS, name)
-PRIORS = LEARNED_PRIORS
+PRIORS = HANDSET_PRIORS
 
 
 # NUTS target acceptance for this family (the floor under the profile's). Measured with the

@@ -2,7 +2,7 @@
 
 On a copy of the project (never the real one), with no history and no fingerprint cache:
 1. 1x: a fixed sample of the shipped registry, `chipcast refresh --force`: `--base` modelled
-   indicators with figures (default 10, every modelled family among them, drawn with the seed),
+   indicators with figures (default 6, every modelled family among them, drawn with the seed),
    their claims and the claims that name no indicator; the other indicators and their claims
    are removed from the copy. A fixed size keeps the 10x run inside half an hour however the
    registry grows (`--base 0` keeps the whole registry);
@@ -114,7 +114,7 @@ def synthesize(root: Path, fitted: Path, copies: int, rng: np.random.Generator) 
         for k in range(1, copies + 1):
             new_id = f"{iid[:56]}-s{k:02d}"
             n = len(obs)
-            keep = obs.iloc[n - int(rng.integers(max(2, n // 2), n + 1)) :].copy()
+            keep = obs.iloc[n - int(rng.integers(min(max(2, n // 2), n), n + 1)) :].copy()
             sources = sorted(keep["source"].unique())
             chosen = set(
                 rng.choice(sources, size=int(rng.integers(1, len(sources) + 1)), replace=False)
@@ -177,7 +177,7 @@ def main() -> None:
     ap.add_argument("--scheduler", default=None, help="a Dask scheduler address")
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument(
-        "--base", type=int, default=10, help="modelled indicators at 1x (0: the whole registry)"
+        "--base", type=int, default=6, help="modelled indicators at 1x (0: the whole registry)"
     )
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RENDERER_VERSION = "1"  # part of every cache key: bump when the post-processing changes
+RENDERER_VERSION = "2"  # part of every cache key: bump when the post-processing changes
 WORKERS = 2
 PARALLEL_FROM = 12  # fewer charts than this are drawn in the calling process (no spawn cost)
 
@@ -63,8 +63,34 @@ def _title_text(spec: dict[str, Any]) -> str:
     return " ".join(t) if isinstance(t, list) else str(t or "")
 
 
+# What Vega writes that a static picture does not use: per-mark ARIA (the chart is one image
+# to a screen reader: `inline` gives the root role="img" and its title and description),
+# hover hints, class names no stylesheet reads, default opacities, and the empty background
+# and foreground paths of every axis group.
+_UNUSED = re.compile(r'\s(?:aria-[a-z]+|role|pointer-events|class)="[^"]*"|\sopacity="1"')
+_EMPTY_PATHS = re.compile(r'<path d="M0,0h0v0h0Z"/>|<path d="" display="none"/>')
+_FONT = re.compile(r'\sfont-family="([^"]*)"')
+
+
+def slim(svg: str) -> str:
+    """The SVG without what a static picture never uses (`_UNUSED`), its most common font
+    family set once on the root (every text inherits it) instead of on each text: the same
+    picture in about half the bytes."""
+    head, sep, body = svg.partition(">")
+    if not sep:
+        return svg
+    body = _EMPTY_PATHS.sub("", _UNUSED.sub("", body))
+    fonts = _FONT.findall(body)
+    if fonts:
+        common = max(set(fonts), key=fonts.count)
+        body = body.replace(f' font-family="{common}"', "")
+        head += f' font-family="{common}"'
+    return head + sep + body
+
+
 def to_svg(spec: dict[str, Any]) -> str:
-    """One spec through vl-convert, with its title and description as SVG <title>/<desc>."""
+    """One spec through vl-convert, slimmed (`slim`), with its title and description as SVG
+    <title>/<desc>."""
     import vl_convert
 
     version = _vl_version(spec)
@@ -74,6 +100,7 @@ def to_svg(spec: dict[str, Any]) -> str:
         svg = None
     if svg is None:
         svg = vl_convert.vegalite_to_svg(spec)
+    svg = slim(svg)
     title = html.escape(_title_text(spec))
     desc = html.escape(str(spec.get("description", "")))
     return re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{title}</title><desc>{desc}</desc>", svg, count=1)

@@ -20,6 +20,10 @@ contracts:
     n1=… s1=… c1=… n3=… s3=… c3=… n10=… s10=… c10=… per_indicator_ratio=…
 
     python benchmarks/scale.py [--root PATH] [--today YYYY-MM-DD] [--base N] [--profile test-small]
+
+`--factors 1,3` runs only those sizes (the contract line needs all three) and `--keep DIR`
+keeps each size's forecasts under DIR/x<f>: run once with the local pool and once with
+`--scheduler` to compare their outputs (`--compare A B`).
 """
 
 from __future__ import annotations
@@ -166,6 +170,39 @@ def cold_refresh(root: Path, today: str, profile: str, jobs: int | None, schedul
     return seconds, compiles, per_worker
 
 
+def _history(d: Path) -> pd.DataFrame:
+    """Every forecast a run issued, without the run's id (it names the run, not the forecast)."""
+    files = sorted((d / "history").glob("*.csv"))
+    if not files:
+        return pd.DataFrame()
+    h = pd.concat([pd.read_csv(f, dtype=str) for f in files]).drop(columns="run_id")
+    return h.sort_values(list(h.columns)).reset_index(drop=True)
+
+
+def compare(a: Path, b: Path) -> int:
+    """Print how two `--keep` runs' forecasts differ, size by size (each trajectory file, and
+    the issued forecasts); 0 when they are the same, 1 otherwise."""
+    differ = 0
+    for size in sorted(p.name for p in a.iterdir() if p.is_dir()):
+        files = sorted((a / size / "trajectories").glob("*.csv"))
+        other = [b / size / "trajectories" / f.name for f in files]
+        same = [
+            f.name
+            for f, g in zip(files, other, strict=True)
+            if g.exists() and f.read_bytes() == g.read_bytes()
+        ]
+        ha, hb = _history(a / size), _history(b / size)
+        issued = ha.equals(hb)
+        differ += len(files) - len(same) + (not issued)
+        print(
+            f"{size}: {len(same)} of {len(files)} trajectories byte-identical; "
+            f"{len(ha)} forecasts issued, {'the same' if issued else 'DIFFERENT'}"
+        )
+        for f in sorted({f.name for f in files} - set(same)):
+            print(f"  {size}/trajectories/{f}: differs")
+    return 1 if differ else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -179,14 +216,22 @@ def main() -> None:
     ap.add_argument(
         "--base", type=int, default=6, help="modelled indicators at 1x (0: the whole registry)"
     )
+    ap.add_argument("--factors", default="1,3,10", help="the sizes to run, e.g. 1,3")
+    ap.add_argument("--keep", type=Path, default=None, help="keep each size's forecasts here")
+    ap.add_argument("--compare", nargs=2, type=Path, default=None, help="two --keep dirs")
     args = ap.parse_args()
+    if args.compare:
+        sys.exit(compare(*args.compare))
+    factors = tuple(int(f) for f in args.factors.split(","))
+    if 1 not in factors:
+        ap.error("--factors must include 1: the synthetic indicators are drawn from its fits")
     rng = np.random.default_rng(args.seed)
     src = Path(args.root).resolve()
     today = dt.date.fromisoformat(args.today)
     out: dict[int, tuple[int, float, int]] = {}
     with tempfile.TemporaryDirectory(prefix="chipcast-scale-") as tmp:
         fitted = Path(tmp) / "fitted"
-        for f in FACTORS:
+        for f in factors:
             root = fresh_copy(src, Path(tmp) / f"x{f}")
             base = keep_sample(root, today, args.base, np.random.default_rng(args.seed))
             if f == 1:
@@ -206,7 +251,13 @@ def main() -> None:
                 f"({workers}), {seconds / max(n, 1):.2f} s per indicator",
                 flush=True,
             )
+            if args.keep is not None:
+                dest = args.keep / f"x{f}"
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(root / "forecasts", dest)
             shutil.rmtree(root, ignore_errors=True)
+    if set(FACTORS) - set(out):
+        return
     (n1, s1, c1), (n3, s3, c3), (n10, s10, c10) = (out[f] for f in FACTORS)
     ratio = (s10 / n10) / (s1 / n1)
     print(

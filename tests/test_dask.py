@@ -24,6 +24,20 @@ def cluster():
         yield c.scheduler_address
 
 
+def _kernels_on_workers(address: str) -> list[str]:
+    """The command lines of the Jupyter kernels the cluster's worker processes have running."""
+    from dask.distributed import Client
+
+    def kernels() -> list[str]:
+        import psutil
+
+        children = psutil.Process().children(recursive=True)
+        return [" ".join(c.cmdline()) for c in children if "ipykernel" in " ".join(c.cmdline())]
+
+    with Client(address, set_as_default=False) as client:
+        return [k for found in client.run(kernels).values() for k in found]
+
+
 def test_refresh_on_a_local_cluster(mini: Path, cluster: str) -> None:
     fake_indicator_notebook(
         mini, "if indicator_id == 'tariff_rate':\n    raise ValueError('bad tariff')"
@@ -53,6 +67,7 @@ def test_refresh_on_a_local_cluster(mini: Path, cluster: str) -> None:
         in next(j for j in run["jobs"] if j["id"] == "tariff_rate")["error"]
     )
     assert list((mini / "forecasts/history").glob("*.csv"))
+    assert _kernels_on_workers(cluster) == []  # the workers' kernels end with the refresh
     # same planning: nothing changed for the good jobs, the failed one is retried
     fake_indicator_notebook(mini)
     assert main(args) == 0

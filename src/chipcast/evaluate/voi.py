@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import isotonic_regression
 
 from chipcast.evaluate.probability import holds, target_draws, window_draws
 from chipcast.models import grid_frequency
@@ -70,6 +69,8 @@ class VoiTable:
 
 
 def _pava(y: np.ndarray, increasing: bool) -> np.ndarray:
+    from scipy.optimize import isotonic_regression  # ~1 s to import: not on the warm refresh's path
+
     return np.asarray(isotonic_regression(y, increasing=increasing).x, dtype=float)
 
 

@@ -267,8 +267,21 @@ def run_dask(
                 )
             results.append(res)
             on_done(res)
+        # a task, not `client.run`: that runs in the worker's event loop, where the kernel's
+        # shutdown cannot run its own loop, and the kernel outlived the refresh
+        stops = [
+            client.submit(
+                _shutdown_dask_slot,
+                key=f"chipcast-stop-{addr}-{time.time_ns()}",
+                pure=False,
+                workers=[addr],
+                allow_other_workers=False,
+            )
+            for addr in workers
+            if addr
+        ]
         try:
-            client.run(_shutdown_dask_slot)
+            client.gather(stops, errors="skip")
         except Exception:  # noqa: BLE001 - a worker that is gone took its kernel with it
             pass
     return results

@@ -77,6 +77,7 @@ class _NoStrings(ast.NodeTransformer):
         return node
 
 
+@functools.cache  # the families share most of their files: each text is parsed once
 def code_text(source: str) -> str:
     """Python source as what it does: its syntax tree without docstrings, comments or layout.
 
@@ -119,19 +120,12 @@ def model_files(family: str, library: Path = LIBRARY) -> list[Path]:
 
 
 @functools.cache
-def _cached_code_text(source: str) -> str:
-    """`code_text`, parsed once per process for each source text (the families share most of
-    their files)."""
-    return code_text(source)
-
-
-@functools.cache
 def model_code(family: str, library: Path = LIBRARY) -> str:
     """Hash of the code a fit of `family` runs (docstrings and comments left out)."""
     h = hashlib.sha256()
     for f in model_files(family, library):
         h.update(str(f.relative_to(library)).encode())
-        h.update(_cached_code_text(f.read_text(encoding="utf-8")).encode())
+        h.update(code_text(f.read_text(encoding="utf-8")).encode())
     return h.hexdigest()
 
 

@@ -24,6 +24,16 @@ def test_jeffreys_interval_known_values() -> None:
         binomial_interval(3, 2)
 
 
+@pytest.mark.parametrize(
+    ("k", "n", "level"), [(0, 1, 0.9), (3, 10, 0.9), (7, 7, 0.8), (40, 117, 0.95)]
+)
+def test_the_interval_is_statsmodels_jeffreys(k: int, n: int, level: float) -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    ref = proportion_confint(k, n, alpha=1 - level, method="jeffreys")
+    assert binomial_interval(k, n, level) == pytest.approx(ref, abs=1e-12)
+
+
 def test_reliability_table_bins() -> None:
     p = [0.05, 0.15, 0.15, 0.95, 1.0]
     o = [0, 1, 0, 1, 1]

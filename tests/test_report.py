@@ -483,7 +483,7 @@ def test_a_scoring_error_leaves_a_note_not_a_broken_site(
 ) -> None:
     import chipcast.report.inputs as inputs
 
-    def broken(reg, history, today, seed=0):  # noqa: ANN001, ANN202 - claim_scores' signature
+    def broken(reg, history, today, seed=0, resolutions=None):  # noqa: ANN001, ANN202 - claim_scores
         raise RuntimeError("scoring bug")
 
     monkeypatch.setattr(inputs, "claim_scores", broken)

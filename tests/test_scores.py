@@ -220,3 +220,22 @@ def test_censored_observation_skipped_by_default() -> None:
     )
     assert math.isnan(r["crps"]) and math.isnan(r["coverage_80"]) and math.isnan(r["pit"])
     assert r["method"] == "skipped" and "censored" in r["reason"]
+
+
+def test_scoring_imports_scoringrules_without_compiling_its_numba_backend() -> None:
+    """A process that only scores never pays scoringrules' numba JIT, and numba still imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from chipcast.evaluate import scores as sc\n"
+        "v = sc.crps_from_draws(np.array([0.0, 1.0, 2.0, 3.0]), 1.0)\n"
+        "assert abs(v - 1 / 6) < 1e-12, v  # the fair estimator\n"
+        "assert 'scoringrules.core.crps._gufuncs' not in sys.modules\n"
+        "import numba, scoringrules\n"
+        "assert scoringrules is sc._scoringrules()\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

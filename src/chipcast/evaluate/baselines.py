@@ -340,7 +340,7 @@ class StatsmodelsForecaster:
 
     With >= 4 usable figures spanning >= 2 periods (the source's own when it has that many,
     else all sources pooled, every figure a row), fit ``z = a + b t`` by
-    ``statsmodels.api.OLS``; ``get_prediction`` gives each target period's predictive mean and
+    statsmodels' ``OLS``; ``get_prediction`` gives each target period's predictive mean and
     ``se_obs`` (parameter uncertainty plus residual variance), and the draws are
     ``mean + se_obs * T`` with T ~ Student-t(df_resid): the OLS prediction interval's
     distribution. Draws are independent across periods (marginals only; for windowed claims
@@ -363,7 +363,8 @@ class StatsmodelsForecaster:
         n_samples: int,
         seed: int,
     ) -> xr.DataArray:
-        import statsmodels.api as sm  # lazy: a few seconds to import
+        from statsmodels.regression.linear_model import OLS  # lazy: ~0.6 s to import
+        from statsmodels.tools.tools import add_constant
 
         periods = pd.DatetimeIndex(pd.to_datetime(periods))
         points = usable_points(observations, indicator)
@@ -387,8 +388,8 @@ class StatsmodelsForecaster:
         t = period_index(series["period_end"], indicator.frequency)
         centre = float(t.mean())
         z = tr.forward(series["value"].to_numpy())
-        fit = sm.OLS(z, sm.add_constant(t - centre)).fit()
-        x_new = sm.add_constant(
+        fit = OLS(z, add_constant(t - centre)).fit()
+        x_new = add_constant(
             period_index(periods, indicator.frequency) - centre, has_constant="add"
         )
         pred = fit.get_prediction(x_new)

@@ -25,7 +25,7 @@ Recomputed from the history and the data alone, so a revised resolution re-score
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -241,27 +241,46 @@ def score_claim(
     return rows
 
 
+def _resolved(
+    claim: Claim, reg: Registry, today: dt.date, resolutions: Mapping[str, Resolution] | None
+) -> Resolution:
+    """The claim's resolution on `today`: from `resolutions` when the caller has them."""
+    if resolutions is not None and claim.id in resolutions:
+        return resolutions[claim.id]
+    return resolve(claim, reg.observations, today)
+
+
 def claim_scores(
-    reg: Registry, history: pd.DataFrame, today: dt.date, seed: int = DEFAULT_SEED
+    reg: Registry,
+    history: pd.DataFrame,
+    today: dt.date,
+    seed: int = DEFAULT_SEED,
+    resolutions: Mapping[str, Resolution] | None = None,
 ) -> pd.DataFrame:
-    """Scores of every resolved claim, one row per claim and forecaster."""
+    """Scores of every resolved claim, one row per claim and forecaster (`resolutions`: the
+    claims' resolutions on `today`, when already computed)."""
     rows = []
     for claim in sorted(reg.claims.values(), key=lambda c: c.id):
-        res = resolve(claim, reg.observations, today)
+        res = _resolved(claim, reg, today, resolutions)
         if res.status == "resolved":
             rows += score_claim(reg, claim, res, history, seed)
     df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     return df
 
 
-def reliability_inputs(history: pd.DataFrame, reg: Registry, today: dt.date) -> pd.DataFrame:
+def reliability_inputs(
+    history: pd.DataFrame,
+    reg: Registry,
+    today: dt.date,
+    resolutions: Mapping[str, Resolution] | None = None,
+) -> pd.DataFrame:
     """(probability, outcome) of the last forecast before each binary claim resolved: the
     model's where it issued one, else the researcher's judgment."""
     rows = []
     for claim in reg.claims.values():
         if claim.kind not in ("threshold", "event"):
             continue
-        res = resolve(claim, reg.observations, today)
+        res = _resolved(claim, reg, today, resolutions)
         if res.status != "resolved" or res.outcome is None or history.empty:
             continue
         h = history[
@@ -335,10 +354,14 @@ def claim_score_rows(scores: pd.DataFrame, claim_id: str) -> list[dict[str, obje
 
 
 def reliability(
-    history: pd.DataFrame, reg: Registry, today: dt.date, bins: int = RELIABILITY_BINS
+    history: pd.DataFrame,
+    reg: Registry,
+    today: dt.date,
+    bins: int = RELIABILITY_BINS,
+    resolutions: Mapping[str, Resolution] | None = None,
 ) -> pd.DataFrame:
     """The reliability table of the last forecast issued before each binary claim resolved."""
-    pairs = reliability_inputs(history, reg, today).dropna(subset=["probability"])
+    pairs = reliability_inputs(history, reg, today, resolutions).dropna(subset=["probability"])
     return reliability_table(
         pairs["probability"].to_numpy(dtype=float), pairs["outcome"].to_numpy(dtype=float), bins
     )
@@ -541,7 +564,11 @@ def hindcast_claim_scores(
 
 
 def hindcast_scores(
-    reg: Registry, hindcasts: pd.DataFrame, today: dt.date, history: pd.DataFrame | None = None
+    reg: Registry,
+    hindcasts: pd.DataFrame,
+    today: dt.date,
+    history: pd.DataFrame | None = None,
+    resolutions: Mapping[str, Resolution] | None = None,
 ) -> pd.DataFrame:
     """Every resolved claim with hindcasts, scored on its common window (one row a forecaster;
     the researcher's judgments from `history` beside them where they cover the window)."""
@@ -551,7 +578,7 @@ def hindcast_scores(
             claim = reg.claims.get(cid)
             if claim is None:
                 continue
-            res = resolve(claim, reg.observations, today)
+            res = _resolved(claim, reg, today, resolutions)
             rows += hindcast_claim_scores(claim, res, hindcasts, history)
     return pd.DataFrame(rows, columns=list(HINDCAST_SCORE_COLUMNS))
 

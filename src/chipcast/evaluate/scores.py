@@ -22,15 +22,42 @@ Conventions (every function here follows them):
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-# scoringrules is imported where a score is computed: its import JIT-compiles gufuncs (~2-5 s),
-# which the refresh's planning and the kernels' warm-up never need.
+
+@functools.cache
+def _scoringrules() -> ModuleType:
+    """scoringrules, imported on first use and without its numba backend.
+
+    Every call here names ``backend="numpy"``, but scoringrules 0.10 JIT-compiles all its numba
+    gufuncs when it is imported (3-8 s in every process that scores, the site's build
+    included). Hiding numba for the import takes the library's own path for a machine without
+    numba, so the import costs ~0.4 s. A process that imported scoringrules before keeps its
+    module, numba backend and all; the numpy backend's scores are the same either way. While
+    numba is hidden, another thread's first `import numba` would fail: the background imports
+    of `chipcast.pipeline.kernel` therefore import scoringrules plainly.
+    """
+    if "scoringrules" in sys.modules:
+        return sys.modules["scoringrules"]
+    saved = sys.modules.get("numba")
+    sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` raises ImportError
+    try:
+        import scoringrules
+    finally:
+        if saved is None:
+            del sys.modules["numba"]
+        else:
+            sys.modules["numba"] = saved
+    return scoringrules
+
 
 CRPS_ESTIMATOR = "pwm"
 """scoringrules estimator used for draws: "pwm" (= the fair, unbiased estimator)."""
@@ -65,7 +92,7 @@ def _draws_last(draws: Any, axis: int = 0) -> np.ndarray:
 
 def brier(p: ArrayLike, outcome: ArrayLike) -> float | np.ndarray:
     """Brier score ``(p - outcome)**2`` (scoringrules; 0 perfect, 0.25 for p = 0.5)."""
-    import scoringrules as sr
+    sr = _scoringrules()
 
     obs = np.asarray(outcome, dtype=float)
     return _scalar_or_array(sr.brier_score(obs, np.asarray(p, dtype=float), backend="numpy"))
@@ -77,7 +104,7 @@ def log_score(p: ArrayLike, outcome: ArrayLike, eps: float = LOG_SCORE_EPS) -> f
     The clip (default eps = 1e-6) makes a forecast of 0 or 1 that turns out wrong cost
     ``-ln(eps)`` (~13.8) instead of infinity; ln 2 ~ 0.693 for p = 0.5.
     """
-    import scoringrules as sr
+    sr = _scoringrules()
 
     q = np.asarray(p, dtype=float)
     if np.any((q < 0) | (q > 1)):
@@ -171,7 +198,7 @@ def crps_from_draws(draws: ArrayLike, y: ArrayLike, axis: int = 0) -> float | np
     arrays); an ``xarray.DataArray`` with a ``sample`` dim is handled by name. ``y``
     broadcasts against the remaining axes. Returns a float for a single forecast.
     """
-    import scoringrules as sr
+    sr = _scoringrules()
 
     x = _draws_last(draws, axis)
     if x.shape[-1] < 2:
@@ -214,7 +241,7 @@ def crps_from_quantiles(
     levels, vals = levels[order], vals[..., order]
     if np.any((levels <= 0) | (levels >= 1)):
         raise ValueError("quantile levels must lie strictly inside (0, 1)")
-    import scoringrules as sr
+    sr = _scoringrules()
 
     obs = np.asarray(y, dtype=float)[..., None]
     pb = np.asarray(sr.quantile_score(obs, vals, levels, backend="numpy"))

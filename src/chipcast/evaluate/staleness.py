@@ -152,10 +152,12 @@ def series_status(
     )  # fmt: skip
 
 
-def status_table(reg: Registry, today: dt.date) -> list[SeriesStatus]:
+def status_table(
+    reg: Registry, today: dt.date, resolutions: dict[str, Resolution] | None = None
+) -> list[SeriesStatus]:
     """Every indicator's status, the latest first: overdue by days, then due, then current
-    by the date its next figure is expected."""
-    resolutions = resolve_claims(reg.claims, reg.observations, today)
+    by the date its next figure is expected (`resolutions`: the claims' on `today`, if known)."""
+    resolutions = resolutions or resolve_claims(reg.claims, reg.observations, today)
     rows = [series_status(reg, ind, today, resolutions) for ind in reg.indicators.values()]
 
     def key(s: SeriesStatus) -> tuple:

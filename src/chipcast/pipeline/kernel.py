@@ -32,7 +32,13 @@ WARM_UP = (
 )
 # statsmodels for the baselines' scores; scoringrules, whose import JIT-compiles its gufuncs
 # (~2 s together): needed by the scoreboard, in a kernel, and by the site, in the CLI process.
-SCOREBOARD_IMPORTS = ("statsmodels.api", "scoringrules", "chipcast.evaluate.scoreboard")
+# scoringrules is imported plainly here (numba and all): `chipcast.evaluate.scores` hides numba
+# for its own import, which is safe only where no other thread may be importing numba.
+SCOREBOARD_IMPORTS = (
+    "statsmodels.regression.linear_model",
+    "scoringrules",
+    "chipcast.evaluate.scoreboard",
+)
 # Between jobs the user namespace is emptied (names a notebook defined, not IPython's own); this
 # costs ~6 ms where `%reset -f` costs ~0.3 s, and leaves no variable for the next job to lean on.
 RESET = (

@@ -126,7 +126,11 @@ def _previous_scores(previous: Path | None, key: str) -> pd.DataFrame | None:
 
 
 def scores_for(
-    reg: Registry, history: pd.DataFrame, today: dt.date, previous: Path | None
+    reg: Registry,
+    history: pd.DataFrame,
+    today: dt.date,
+    previous: Path | None,
+    resolutions: dict[str, Resolution] | None = None,
 ) -> tuple[pd.DataFrame, str, str]:
     """(scores, note, key): `claim_scores`, reused from the previous site when its key matches.
 
@@ -139,35 +143,49 @@ def scores_for(
     if cached is not None:
         return cached, "", key
     try:
-        return claim_scores(reg, history, today), "", key
+        return claim_scores(reg, history, today, resolutions=resolutions), "", key
     except Exception as exc:  # noqa: BLE001 - a scoring bug must not take the site down
         return empty_scores(), f"scores could not be computed: {type(exc).__name__}: {exc}", ""
 
 
-def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | None) -> SiteInputs:
-    """Read every input of the site once."""
+def add_scores(inputs: SiteInputs, previous: Path | None) -> None:
+    """Score the resolved claims into `inputs` (reused from `previous` when still current)."""
+    inputs.scores, inputs.scores_note, inputs.scores_key = scores_for(
+        inputs.reg, inputs.history, inputs.today, previous, inputs.resolutions
+    )
+
+
+def collect(
+    reg: Registry,
+    today: dt.date,
+    run_id: str | None,
+    previous: Path | None,
+    scores: bool = True,
+) -> SiteInputs:
+    """Read every input of the site once; with `scores` False, the claims' scores are left
+    empty for `add_scores`, so a caller can do other work first."""
     history = read_history(reg.paths)
-    scores, note, key = scores_for(reg, history, today, previous)
+    resolutions = resolve_claims(reg.claims, reg.observations, today)
     inputs = SiteInputs(
         reg=reg,
         today=today,
         run_id=run_id,
-        resolutions=resolve_claims(reg.claims, reg.observations, today),
+        resolutions=resolutions,
         history=history,
         trajectories={i: read_trajectory(reg.paths, i) for i in reg.indicators},
         runs=read_runs(reg.paths),
         backtest=read_backtest(reg.paths),
         backtest_detail=read_backtest_detail(reg.paths),
-        scores=scores,
-        scores_note=note,
-        scores_key=key,
+        scores=empty_scores(),
+        scores_note="",
+        scores_key="",
         notebooks=executed_notebooks(reg.paths, reg.indicators),
         summaries={i: read_summary(reg.paths.summary_file(i)) for i in reg.indicators},
     )
-    inputs.status = status_table(reg, today)
+    inputs.status = status_table(reg, today, resolutions)
     late = overdue_days(inputs.status)
     inputs.hindcasts = read_hindcasts(reg.paths)
-    inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today, history)
+    inputs.hindcast_scores = hindcast_scores(reg, inputs.hindcasts, today, history, resolutions)
     hc = inputs.hindcasts
     for c in sorted(reg.claims.values(), key=lambda c: c.id):
         ind = reg.indicators.get(c.indicator) if c.indicator else None
@@ -178,4 +196,6 @@ def collect(reg: Registry, today: dt.date, run_id: str | None, previous: Path | 
         v.hindcasts = hc[hc["claim_id"] == c.id].reset_index(drop=True) if len(hc) else hc
         inputs.claims.append(v)
     inputs.changes = change_log(reg, history, inputs.resolutions)
+    if scores:
+        add_scores(inputs, previous)
     return inputs

@@ -118,8 +118,9 @@ class Pages:
         self.downloads = downloads or {}  # claim id -> {"history": path stem, "trajectory": …}
         self.env = environment(inp)
         self.hdr = header(inp)
-        self.reliability = reliability(inp.history, inp.reg, inp.today)
+        self.reliability = reliability(inp.history, inp.reg, inp.today, resolutions=inp.resolutions)
         self.figures: dict[str, svg.Rendered] = {}
+        self.drawing: svg.Drawing | None = None
 
     def write(self, rel: str, template: str, **ctx: Any) -> Path:
         """Render `template` into `out/rel`, its links relative to the page's depth."""
@@ -203,9 +204,19 @@ class Pages:
         out["scoreboard.pit.svg"] = charts.pit_histogram(charts.backtest_pit(inp.backtest_detail))
         return {rel: chart for rel, chart in out.items() if not chart.empty}
 
+    def start_charts(self, helpers: svg.Helpers | None = None) -> None:
+        """Start drawing every chart that the cache lacks (in the background, when many, on
+        `helpers` if given)."""
+        self.drawing = svg.start(
+            self.chart_specs(), cache=self.inp.paths.chart_cache, helpers=helpers
+        )
+
     def render_charts(self) -> None:
         """Render every chart (cached by spec) and write each as a file beside its page."""
-        self.figures = svg.render(self.chart_specs(), cache=self.inp.paths.chart_cache)
+        if self.drawing is None:
+            self.start_charts()
+        assert self.drawing is not None
+        self.figures, self.drawing = self.drawing.result(), None
         for rel, r in self.figures.items():
             path = self.out / rel
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from chipcast.paths import Paths
 from chipcast.registry import load
+from chipcast.report import svg
 from chipcast.report.downloads import write_downloads
 from chipcast.report.feed import write_feed
-from chipcast.report.inputs import SCORES_FILE, SCORES_KEY_FILE, collect
+from chipcast.report.inputs import SCORES_FILE, SCORES_KEY_FILE, add_scores, collect
 from chipcast.report.notebooks import render_notebooks
 from chipcast.report.pages import Pages
 
@@ -32,8 +33,17 @@ ASSETS = ("site.css", "site.js")
 
 def build(root: Path, today: dt.date, run_id: str | None, out: Path, previous: Path | None) -> None:
     """Write every page of the site into `out` (`previous`: the site it replaces, for reuse)."""
-    reg = load(root)
-    inp = collect(reg, today, run_id, previous)
+    cold = svg.cache_is_cold(Paths(root).chart_cache)
+    helpers = svg.Helpers() if cold else None  # a fresh clone: they start up while we read
+    try:
+        reg = load(root)
+        inp = collect(reg, today, run_id, previous, scores=False)
+        pages = Pages(inp, out)
+        pages.start_charts(helpers)  # drawn by helper processes while the claims are scored
+    finally:
+        if helpers is not None:
+            helpers.close()
+    add_scores(inp, previous)
     (out / "data").mkdir(parents=True, exist_ok=True)
     inp.scores.to_csv(out / "data" / SCORES_FILE, index=False, float_format="%.6g")
     if inp.scores_key:
@@ -45,7 +55,7 @@ def build(root: Path, today: dt.date, run_id: str | None, out: Path, previous: P
             (assets / name).read_text(encoding="utf-8"), encoding="utf-8"
         )
     write_feed(out / "feed.xml", inp.changes, {c.id: c.statement for c in reg.claims.values()})
-    pages = Pages(inp, out, downloads=write_downloads(inp, out))
+    pages.downloads = write_downloads(inp, out)
     nb_pages = render_notebooks(out, previous, inp.notebooks, reg.indicators, pages.write)
     pages.render_all(nb_pages)
 

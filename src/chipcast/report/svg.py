@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,40 +112,153 @@ def _draw(specs: list[dict[str, Any]]) -> list[str]:
     return [to_svg(s) for s in specs]
 
 
+class Helpers:
+    """Chart-drawing processes, each a bare `python -m chipcast.report.svg` (it imports nothing
+    of the site) that warms vl-convert's JavaScript engine up, then draws the batch of specs it
+    is fed as JSON on stdin. Started ahead of their work, their start-up (~0.7 s each) overlaps
+    the caller's; a thread feeds each one and reads it, so the caller is free meanwhile."""
+
+    def __init__(self, n: int = WORKERS) -> None:
+        import subprocess
+        import sys
+
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "chipcast.report.svg"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            for _ in range(max(1, n))
+        ]
+        self.used = 0
+
+    def __len__(self) -> int:
+        return len(self.procs) - self.used
+
+    def submit(self, batch: list[dict[str, Any]]) -> Future[list[str]]:
+        """`batch` drawn by the next idle helper."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        proc = self.procs[self.used]
+        self.used += 1
+
+        def run() -> list[str]:
+            out, _ = proc.communicate(json.dumps(batch).encode())
+            if proc.returncode != 0:
+                raise RuntimeError(f"a chart-drawing process failed (exit {proc.returncode})")
+            return json.loads(out)
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            return pool.submit(run)
+        finally:
+            pool.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Let the helpers given no work exit."""
+        for proc in self.procs[self.used :]:
+            proc.communicate(b"[]")
+        self.used = len(self.procs)
+
+
+def _interleave(batches: list[list[str]], n: int) -> list[str]:
+    result: list[str] = [""] * sum(len(b) for b in batches)
+    for i, batch in enumerate(batches):
+        result[i::n] = batch
+    return result
+
+
 def draw_all(specs: list[dict[str, Any]], workers: int = WORKERS) -> list[str]:
     """Every spec as SVG, in order. vl-convert draws one chart at a time per process (a thread
-    pool gains ~20%), so a large batch is shared with `workers - 1` helper processes, each a
-    bare `python -m chipcast.report.svg` (it imports nothing of the site) fed JSON on stdin."""
+    pool gains ~20%), so a large batch is shared with `workers - 1` helper processes."""
     n = min(max(1, workers), len(specs))
     if n <= 1 or len(specs) < PARALLEL_FROM:
         return _draw(specs)
-    import subprocess
-    import sys
-
     batches = [specs[i::n] for i in range(n)]
-    helpers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "chipcast.report.svg"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        for _ in batches[1:]
-    ]
-    for proc, batch in zip(helpers, batches[1:], strict=True):
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(batch).encode())
-        proc.stdin.close()
-    drawn = [_draw(batches[0])]
-    for proc in helpers:
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        if proc.wait() != 0:
-            raise RuntimeError(f"a chart-drawing process failed (exit {proc.returncode})")
-        drawn.append(json.loads(out))
-    result: list[str] = [""] * len(specs)
-    for i, batch in enumerate(drawn):
-        result[i::n] = batch
-    return result
+    helpers = Helpers(n - 1)
+    futures = [helpers.submit(b) for b in batches[1:]]
+    return _interleave([_draw(batches[0]), *(f.result() for f in futures)], n)
+
+
+def cache_is_cold(cache: Path | None) -> bool:
+    """Whether a site build will draw many charts: its cache is missing or nearly empty (a
+    fresh clone), so helpers are worth starting before the charts are even specified."""
+    if cache is None or not cache.is_dir():
+        return True
+    return (
+        sum(1 for _ in zip(range(PARALLEL_FROM), cache.glob("*.svg"), strict=False)) < PARALLEL_FROM
+    )
+
+
+class Drawing:
+    """Charts being drawn: `result()` gives every chart by name, from the cache or drawn.
+
+    Started by `start`: a large batch is drawn by helper processes in the background (those
+    given, else new ones), so the caller can work on (the site computes its scores meanwhile);
+    a small one is drawn in the calling process when the result is asked for.
+    """
+
+    def __init__(
+        self,
+        charts: Mapping[str, Any],
+        cache: Path | None,
+        workers: int = WORKERS,
+        helpers: Helpers | None = None,
+    ) -> None:
+        self.cache = cache
+        self.specs = {name: spec_of(c) for name, c in charts.items()}
+        self.keys = {name: spec_key(s) for name, s in self.specs.items()}
+        self.svgs: dict[str, str] = {}
+        self.todo: dict[str, str] = {}  # key -> a name with that spec
+        for name, key in self.keys.items():
+            hit = cache / f"{key}.svg" if cache is not None else None
+            if hit is not None and hit.exists():
+                self.svgs[key] = hit.read_text(encoding="utf-8")
+            else:
+                self.todo.setdefault(key, name)
+        batch = [self.specs[n] for n in self.todo.values()]
+        self.futures: list[Future[list[str]]] = []
+        if len(batch) >= PARALLEL_FROM:
+            pool = helpers if helpers is not None and len(helpers) else Helpers(workers)
+            self.n = min(len(pool), len(batch))
+            self.futures = [pool.submit(batch[i :: self.n]) for i in range(self.n)]
+        if helpers is not None:
+            helpers.close()
+
+    def result(self) -> dict[str, Rendered]:
+        if self.todo:
+            if self.futures:
+                svgs = _interleave([f.result() for f in self.futures], self.n)
+            else:
+                svgs = _draw([self.specs[n] for n in self.todo.values()])
+            drawn = dict(zip(self.todo, svgs, strict=True))
+            self.svgs.update(drawn)
+            self.todo, self.futures = {}, []
+            if self.cache is not None:
+                self.cache.mkdir(parents=True, exist_ok=True)
+                for key, text in drawn.items():
+                    tmp = self.cache / f".{key}.{os.getpid()}.tmp"
+                    tmp.write_text(text, encoding="utf-8")
+                    tmp.replace(self.cache / f"{key}.svg")
+        return {
+            name: Rendered(
+                self.svgs[self.keys[name]],
+                _title_text(self.specs[name]),
+                str(self.specs[name].get("description", "")),
+            )
+            for name in self.specs
+        }
+
+
+def start(
+    charts: Mapping[str, Any],
+    cache: Path | None = None,
+    workers: int = WORKERS,
+    helpers: Helpers | None = None,
+) -> Drawing:
+    """Start drawing every chart (by name) that `cache` does not hold, on helper processes
+    (`helpers`, else `workers` new ones) when there are many; `.result()` waits for them."""
+    return Drawing(charts, cache, workers, helpers)
 
 
 def render(
@@ -152,31 +266,7 @@ def render(
 ) -> dict[str, Rendered]:
     """Every chart as SVG, by name: from `cache` when its spec was drawn before, else drawn
     (on `workers` processes) and stored there."""
-    specs = {name: spec_of(c) for name, c in charts.items()}
-    keys = {name: spec_key(s) for name, s in specs.items()}
-    svgs: dict[str, str] = {}
-    todo: dict[str, str] = {}  # key -> a name with that spec
-    for name, key in keys.items():
-        hit = cache / f"{key}.svg" if cache is not None else None
-        if hit is not None and hit.exists():
-            svgs[key] = hit.read_text(encoding="utf-8")
-        else:
-            todo.setdefault(key, name)
-    if todo:
-        drawn = dict(zip(todo, draw_all([specs[n] for n in todo.values()], workers), strict=True))
-        svgs.update(drawn)
-        if cache is not None:
-            cache.mkdir(parents=True, exist_ok=True)
-            for key, svg in drawn.items():
-                tmp = cache / f".{key}.{os.getpid()}.tmp"
-                tmp.write_text(svg, encoding="utf-8")
-                tmp.replace(cache / f"{key}.svg")
-    return {
-        name: Rendered(
-            svgs[keys[name]], _title_text(specs[name]), str(specs[name].get("description", ""))
-        )
-        for name in specs
-    }
+    return start(charts, cache, workers).result()
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -209,7 +299,8 @@ def notebook_bundle(spec: dict[str, Any], **_metadata: Any) -> dict[str, Any]:
     }
 
 
-if __name__ == "__main__":  # a helper process of `draw_all`: specs in on stdin, SVGs out
+if __name__ == "__main__":  # a helper process of `Helpers`: specs in on stdin, SVGs out
     import sys
 
+    to_svg({"mark": "point"})  # the engine's first chart costs ~0.6 s: pay it before the work
     sys.stdout.write(json.dumps(_draw(json.loads(sys.stdin.buffer.read()))))

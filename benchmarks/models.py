@@ -261,6 +261,30 @@ def fit_data(root: str, as_of: dt.date, horizon: dt.date) -> int:
     return failed
 
 
+def _model_scale(x):
+    """Draws on the scale the family models them: logit for shares, log for positive flows."""
+    import numpy as np
+
+    v = np.asarray(x, dtype=float)
+    if np.all((v > 0) & (v < 1)):
+        return np.log(v / (1 - v))
+    return np.log(v) if np.all(v > 0) else np.log1p(np.clip(v, 0, None))
+
+
+def _moved(reference, latent) -> float:
+    """Largest |difference| of the 5/50/95% quantiles over periods, in the reference's sd."""
+    import numpy as np
+
+    if reference is None:
+        return 0.0
+    a = _model_scale(reference.transpose("sample", "period").values)
+    b = _model_scale(latent.transpose("sample", "period").values)
+    qa, qb = (np.quantile(x, [0.05, 0.5, 0.95], axis=0) for x in (a, b))
+    iqr = np.subtract(*np.quantile(a, [0.75, 0.25], axis=0)) / 1.349
+    ok = iqr > 0
+    return float(np.max(np.abs(qa - qb)[:, ok] / iqr[ok])) if ok.any() else 0.0
+
+
 def sweep(
     root: str,
     as_of: dt.date,
@@ -276,7 +300,12 @@ def sweep(
     the evidence for the sampler settings: divergences, the gate's ESS and R-hat, gradient
     evaluations after and during tuning, ESS per 1,000 gradient evaluations (all of them),
     final step size and the deepest tree. `centrings` sweeps the trend families' rule for
-    which levels are sampled centred (data, not graph: no extra compile)."""
+    which levels are sampled centred (data, not graph: no extra compile). A target acceptance
+    of 0 means the family's own (its floor over the default). The last column, `dq_sd`, is the
+    largest difference of the latent path's 5/50/95% quantiles (over periods) from the same
+    indicator's first fit of the sweep, in that fit's posterior sd (IQR / 1.349), on the
+    model's scale: how far a setting moves the posterior, to read beside what a second seed
+    alone moves it."""
     from dataclasses import replace
 
     from chipcast.data import as_of as visible_on
@@ -287,6 +316,7 @@ def sweep(
     print(
         f"{'indicator':38} {'family':6} {'size':11} {'centring':8} {'acc':>5} {'tune':>4} {'seed':>4} {'div':>3} "
         f"{'ess':>5} {'rhat':>5} {'grads':>7} {'warm':>7} {'ess/kgrad':>9} {'step':>6} {'depth':>5} {'secs':>5}"
+        f" {'gate':>4} {'dq_sd':>5}"
     )
     for iid, ind in sorted(reg.indicators.items()):
         if only and iid not in only:
@@ -298,11 +328,13 @@ def sweep(
         if obs.empty:
             continue
         family_object = getattr(fam, "FAMILY", None)
-        floor = fam.TARGET_ACCEPT
+        floor = family_object.target_accept if family_object is not None else fam.TARGET_ACCEPT
         rule = getattr(family_object, "centring", "-")
+        reference = None
         for acc, centring, tune, seed in itertools.product(
             accepts, (centrings or [rule]) if family_object else ["-"], tunes, seeds
         ):
+            acc = acc if acc > 0 else max(DEFAULT_SETTINGS.target_accept, floor)
             if family_object is not None:
                 family_object.target_accept = acc
                 family_object.centring = centring
@@ -318,9 +350,11 @@ def sweep(
                 f"{d.divergences:3d} {d.ess_bulk_min:5.0f} {d.rhat_max:5.3f} "
                 f"{d.gradient_evaluations:7d} {d.warmup_gradient_evaluations:7d} "
                 f"{1000 * d.ess_bulk_min / max(grads, 1):9.2f} {d.step_size:6.3f} "
-                f"{d.tree_depth_max:5d} {time.perf_counter() - t:5.1f}",
+                f"{d.tree_depth_max:5d} {time.perf_counter() - t:5.1f}"
+                f" {'pass' if d.passed else 'FAIL':>4} {_moved(reference, tr.latent):5.2f}",
                 flush=True,
             )
+            reference = tr.latent if reference is None else reference
         if family_object is not None:
             family_object.target_accept, family_object.centring = floor, rule
         else:

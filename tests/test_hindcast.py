@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 
 from chipcast.evaluate.hindcast import hindcast_dates, window
-from chipcast.evaluate.resolution import resolve
-from chipcast.evaluate.scoreboard import (
+from chipcast.evaluate.hindcast_scoring import (
     hindcast_claim_scores,
     hindcast_scores,
     hindcast_summary,
     hindcast_verdict,
 )
+from chipcast.evaluate.resolution import resolve
 from chipcast.models import period_grid
 from chipcast.models.base import Diagnostics, make_trajectory
 from chipcast.pipeline.hindcast import rows_from_refresh, run_hindcasts

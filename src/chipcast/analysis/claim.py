@@ -72,7 +72,7 @@ def claim_figures(ctx: ClaimContext) -> pd.DataFrame:
 
 def claim_hindcast_scores(ctx: ClaimContext) -> pd.DataFrame:
     """The claim scored on its hindcasts, every forecaster on the common window (once resolved)."""
-    from chipcast.evaluate.scoreboard import hindcast_claim_scores
+    from chipcast.evaluate.hindcast_scoring import hindcast_claim_scores
 
     res = resolve(ctx.claim, ctx.registry.observations, ctx.today)
     return pd.DataFrame(hindcast_claim_scores(ctx.claim, res, ctx.hindcasts))

@@ -13,14 +13,13 @@ from chipcast.analysis.voi import who_runs_hot
 from chipcast.evaluate import scoreboard as sb_eval
 from chipcast.evaluate.backtest import bayesian_rows, event_reliability
 from chipcast.evaluate.calibration import RELIABILITY_BINS, pit_counts
-from chipcast.evaluate.scoreboard import (
-    claim_scores,
+from chipcast.evaluate.hindcast_scoring import (
     hindcast_reliability_inputs,
     hindcast_scores,
     hindcast_summary,
     hindcast_verdict,
-    score_summary,
 )
+from chipcast.evaluate.scoreboard import claim_scores, score_summary
 from chipcast.paths import find_root
 from chipcast.registry import Registry, load
 from chipcast.store import (

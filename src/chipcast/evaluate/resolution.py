@@ -9,6 +9,7 @@ with no data a claim is `overdue`; past the grace period it is `annulled`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,6 +134,19 @@ def _by_due_date(claim: Claim, today: dt.date, missing: str) -> Resolution:
         "annulled",
         note=f"{missing} by {annul_on} ({claim.grace_days} days after it was due on {due})",
     )
+
+
+def resolution_on(
+    claim: Claim,
+    observations: pd.DataFrame,
+    today: dt.date,
+    resolutions: Mapping[str, Resolution] | None = None,
+) -> Resolution:
+    """The claim's resolution on `today`: from `resolutions` when the caller has them (a site
+    build resolves every claim once), else resolved now."""
+    if resolutions is not None and claim.id in resolutions:
+        return resolutions[claim.id]
+    return resolve(claim, observations, today)
 
 
 def resolve_claims(

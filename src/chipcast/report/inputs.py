@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from chipcast.evaluate.hindcast_scoring import hindcast_scores
 from chipcast.evaluate.resolution import Resolution, resolve_claims
-from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores, hindcast_scores
+from chipcast.evaluate.scoreboard import SCORE_COLUMNS, claim_scores
 from chipcast.evaluate.staleness import SeriesStatus, overdue_days, status_table
 from chipcast.paths import Paths
 from chipcast.registry import Registry

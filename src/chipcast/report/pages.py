@@ -20,12 +20,14 @@ from markupsafe import Markup
 from chipcast.data import period_start_for
 from chipcast.evaluate.backtest import event_reliability
 from chipcast.evaluate.calibration import reliability_table
-from chipcast.evaluate.scoreboard import (
-    claim_score_rows,
-    common_summary,
+from chipcast.evaluate.hindcast_scoring import (
     hindcast_reliability_inputs,
     hindcast_summary,
     hindcast_verdict,
+)
+from chipcast.evaluate.scoreboard import (
+    claim_score_rows,
+    common_summary,
     reliability,
     score_summary,
     track_record,

@@ -239,3 +239,32 @@ def test_scoring_imports_scoringrules_without_compiling_its_numba_backend() -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_scoring_waits_for_a_background_import_of_scoringrules(tmp_path) -> None:
+    """While the kernels' prewarm thread is still importing scoringrules, a score waits for it
+    instead of reaching into the half-built module (a race a Dask worker once lost)."""
+    import os
+    import subprocess
+    import sys
+
+    slow = tmp_path / "scoringrules"
+    slow.mkdir()
+    (slow / "__init__.py").write_text(
+        "import time\ntime.sleep(1.5)\ndef brier_score(obs, fct, backend=None):\n    return 0.25\n"
+    )
+    code = (
+        "import sys, time\n"
+        "from chipcast.pipeline.kernel import import_in_background\n"
+        "from chipcast.evaluate import scores as sc\n"
+        "import_in_background(('scoringrules',))\n"
+        "while 'scoringrules' not in sys.modules:\n"
+        "    time.sleep(0.005)\n"
+        "print(sc._scoringrules().brier_score(1, 0.5))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0.25"

@@ -23,6 +23,7 @@ Conventions (every function here follows them):
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
@@ -43,10 +44,12 @@ def _scoringrules() -> ModuleType:
     numba, so the import costs ~0.4 s. A process that imported scoringrules before keeps its
     module, numba backend and all; the numpy backend's scores are the same either way. While
     numba is hidden, another thread's first `import numba` would fail: the background imports
-    of `chipcast.pipeline.kernel` therefore import scoringrules plainly.
+    of `chipcast.pipeline.kernel` therefore import scoringrules plainly. If such a thread is
+    still importing it, this waits for that import to finish rather than take the half-built
+    module from ``sys.modules``.
     """
     if "scoringrules" in sys.modules:
-        return sys.modules["scoringrules"]
+        return importlib.import_module("scoringrules")
     saved = sys.modules.get("numba")
     sys.modules["numba"] = None  # type: ignore[assignment]  # `import numba` raises ImportError
     try:

@@ -36,9 +36,9 @@ SHARES = [
 def test_size_classes_are_powers_of_two_with_floors() -> None:
     design = G.snap(G.modelled(frame(SHARES)), "annual", dt.date(2027, 12, 31))
     assert (design.n_fit, design.n_obs, len(design.sources)) == (4, 6, 2)
-    assert SizeClass.of(design) == SizeClass(periods=4, points=8, bounds=2, sources=2)
+    assert SizeClass.of(design) == SizeClass(periods=8, points=8, bounds=2, sources=2)
     one = G.snap(G.modelled(frame(SHARES[:1])), "annual", dt.date(2027, 12, 31))
-    assert SizeClass.of(one) == SizeClass(4, 4, 0, 2)  # the floors; no bound, no bound block
+    assert SizeClass.of(one) == SizeClass(8, 8, 0, 2)  # the floors; no bound, no bound block
     many = frame(
         [
             {"period_end": q.strftime("%Y-%m-%d"), "value": 1.0 + k, "source": f"s{k % 3}"}
@@ -65,7 +65,7 @@ def test_padding_masks_every_padded_figure_and_source() -> None:
     np.testing.assert_array_equal(p.fitted_steps, [1, 1, 1, 0, 0, 0, 0])
     lone = G.pad(G.snap(G.modelled(frame(SHARES[:3])), "annual", dt.date(2027, 12, 31)))
     np.testing.assert_array_equal(lone.free_source, [0, 0])  # a lone source is the reference
-    assert lone.size.bounds == 0 and lone.bounds.weights.shape == (0, 4)
+    assert lone.size.bounds == 0 and lone.bounds.weights.shape == (0, 8)
     with pytest.raises(ValueError, match="does not fit"):
         G.pad(design, SizeClass(8, 16, 0, 4))  # a bound needs a bound block
 
@@ -73,7 +73,7 @@ def test_padding_masks_every_padded_figure_and_source() -> None:
 def test_compile_group_of_a_fit_needs_no_sampler() -> None:
     ind = indicator("share", "annual")
     obs = frame(SHARES)
-    assert size_class(obs, ind, AS_OF, dt.date(2027, 12, 31)) == "share/T4-P8-B2-S2"
+    assert size_class(obs, ind, AS_OF, dt.date(2027, 12, 31)) == "share/T8-P8-B2-S2"
     assert size_class(obs.iloc[0:0], ind, AS_OF, dt.date(2027, 12, 31)) == ""
     assert size_class(obs, indicator("level", "quarterly"), AS_OF, dt.date(2027, 12, 31)) == ""
 
@@ -108,7 +108,7 @@ def test_a_second_fit_in_the_same_size_class_compiles_nothing() -> None:
     moved = [{**r, "value": r["value"] + 0.02} if "value" in r else r for r in SHARES]
     second = fit_indicator(frame(moved), ind, AS_OF, horizon, 2, TEST_SETTINGS)
     after = compile_stats()
-    assert first.diagnostics.size_class == second.diagnostics.size_class == "T4-P8-B2-S2"
+    assert first.diagnostics.size_class == second.diagnostics.size_class == "T8-P8-B2-S2"
     assert second.diagnostics.compiles == 0 and after.compiles == before.compiles
     assert after.reuses == before.reuses + 1 + second.diagnostics.retried
     assert second.diagnostics.passed

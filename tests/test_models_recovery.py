@@ -309,10 +309,9 @@ def test_same_seed_same_draws_and_fixture_passes():
     np.testing.assert_array_equal(a.latent.values, b.latent.values)
     np.testing.assert_array_equal(a.reported.values, b.reported.values)
     assert not np.array_equal(a.latent.values, c.latent.values)
-    assert (
-        a.diagnostics.passed
-        and a.latent.sizes["sample"] == TEST_SETTINGS.chains * TEST_SETTINGS.draws
-    )
+    # a fit that failed the gate at test-small draws is retried with three times the draws
+    draws = TEST_SETTINGS.draws * (3 if a.diagnostics.retried else 1)
+    assert a.diagnostics.passed and a.latent.sizes["sample"] == TEST_SETTINGS.chains * draws
     # the drifting slope keeps 2027 honest (a straight logistic trend gave P(>=55%) = 0.98)
     p55 = float((a.latent.sel(period="2027-12-31") >= 0.55).mean())
     assert 0.3 < p55 < 0.9
